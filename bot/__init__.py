@@ -1,0 +1,1 @@
+"""kefu's Rasa components: Chinese text normalisation, tokenisation, catalogue entities."""

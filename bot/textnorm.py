@@ -1,0 +1,130 @@
+"""Normalise shopper text before tokenisation, keeping an offset map.
+
+Shoppers write Traditional characters, full-width letters and digits, spaces
+between characters and emoji. The model is trained on Simplified, half-width
+text, so everything is brought to that form first. Every output character
+remembers the index of the input character it came from, so entity spans
+annotated on the raw training text can be moved onto the normalised text.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import opencc
+
+# Runs of the same punctuation mark are kept (they signal emotion) but capped.
+MAX_PUNCT_RUN = 3
+_PUNCT_FOLD = {"。": "。", "，": ",", "！": "!", "？": "?", "：": ":", "；": ";",
+               "（": "(", "）": ")", "～": "~", "〜": "~"}
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+@dataclass
+class Normalised:
+    """The normalised text, the source index of each character, and what was removed."""
+
+    text: str
+    offsets: list[int]
+    emoji: list[str] = field(default_factory=list)
+    max_punct_run: int = 0
+
+    def map_span(self, start: int, end: int) -> tuple[int, int] | None:
+        """Map a [start, end) span of the raw text onto the normalised text."""
+        inside = [i for i, src in enumerate(self.offsets) if start <= src < end]
+        if not inside:
+            return None
+        return inside[0], inside[-1] + 1
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def is_emoji(ch: str) -> bool:
+    """True for pictographs, emoticons, symbols and their modifiers."""
+    cp = ord(ch)
+    if cp in (0x200D, 0xFE0F, 0xFE0E, 0x20E3):
+        return True
+    if 0x1F000 <= cp <= 0x1FAFF or 0x2600 <= cp <= 0x27BF or 0x1F1E6 <= cp <= 0x1F1FF:
+        return True
+    if 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F:
+        return True
+    return unicodedata.category(ch) == "So"
+
+
+def _to_simplified(text: str) -> str:
+    """Traditional → Simplified, character for character so offsets stay exact."""
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+
+
+def _half_width(ch: str) -> str:
+    cp = ord(ch)
+    if 0xFF01 <= cp <= 0xFF5E:
+        ch = chr(cp - 0xFEE0)
+    elif cp == 0x3000 or unicodedata.category(ch) == "Zs":
+        ch = " "
+    return _PUNCT_FOLD.get(ch, ch)
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\n\t"
+
+
+def normalise(raw: str) -> Normalised:
+    """Return the normalised form of ``raw`` with its offset map."""
+    text = _to_simplified(raw)
+    chars: list[str] = []
+    offsets: list[int] = []
+    emoji: list[str] = []
+    max_run = 0
+    run_char, run_len = "", 0
+    for i, ch in enumerate(text):
+        if is_emoji(ch):
+            if ord(ch) not in (0x200D, 0xFE0F, 0xFE0E):
+                emoji.append(raw[i])
+            ch = " "
+        elif _is_control(ch):
+            continue
+        else:
+            ch = _half_width(ch)
+        if ch.isspace():
+            ch = " "
+        if ch == run_char and not ch.isalnum() and not _CJK.match(ch):
+            run_len += 1
+            max_run = max(max_run, run_len) if ch != " " else max_run
+            if run_len > (1 if ch == " " else MAX_PUNCT_RUN):
+                continue
+        else:
+            run_char, run_len = ch, 1
+            if not ch.isalnum() and not ch.isspace() and not _CJK.match(ch):
+                max_run = max(max_run, 1)
+        chars.append(ch)
+        offsets.append(i)
+    _drop_spaces(chars, offsets)
+    return Normalised("".join(chars), offsets, emoji, max_run)
+
+
+def _drop_spaces(chars: list[str], offsets: list[int]) -> None:
+    """Remove leading/trailing spaces and spaces that touch a Chinese character.
+
+    "我 要 退 货" becomes "我要退货"; "iPhone 15" keeps its space.
+    """
+    keep = []
+    for i, ch in enumerate(chars):
+        if ch == " ":
+            prev = chars[i - 1] if i > 0 else ""
+            nxt = chars[i + 1] if i + 1 < len(chars) else ""
+            if not prev or not nxt or prev == " " or _CJK.match(prev) or _CJK.match(nxt):
+                continue
+            if not prev.isalnum() or not nxt.isalnum():
+                continue
+        keep.append(i)
+    chars[:] = [chars[i] for i in keep]
+    offsets[:] = [offsets[i] for i in keep]
