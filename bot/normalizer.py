@@ -1,0 +1,85 @@
+"""Rasa component that normalises Chinese shopper text before tokenisation."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.textnorm import normalise
+
+logger = logging.getLogger(__name__)
+
+RAW_TEXT = "text_raw"
+TEXT_SIGNALS = "text_signals"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False
+)
+class ChineseNormalizer(GraphComponent):
+    """Traditional→Simplified, full-width→half-width, spaces and emoji removed.
+
+    Runs first, on training data and on every incoming message, so the model
+    only ever sees one written form of Chinese. The raw text and the signals
+    the normalisation removed (emoji, longest punctuation run) stay on the
+    message for later components (emotion scoring).
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ChineseNormalizer":
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Normalise every training example, moving entity spans with the text."""
+        for message in training_data.training_examples:
+            self._normalise_message(message, training=True)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Normalise incoming messages."""
+        for message in messages:
+            self._normalise_message(message, training=False)
+        return messages
+
+    @staticmethod
+    def _normalise_message(message: Message, training: bool) -> None:
+        raw = message.get(TEXT)
+        if not raw or not isinstance(raw, str):
+            return
+        result = normalise(raw)
+        text = result.text or raw.strip() or raw
+        if training and message.get(ENTITIES):
+            moved = []
+            for entity in message.get(ENTITIES):
+                span = result.map_span(entity[ENTITY_ATTRIBUTE_START], entity[ENTITY_ATTRIBUTE_END])
+                if span is None:
+                    logger.warning("Entity %s lost in normalising %r", entity, raw)
+                    continue
+                moved.append({**entity, ENTITY_ATTRIBUTE_START: span[0], ENTITY_ATTRIBUTE_END: span[1]})
+            message.set(ENTITIES, moved)
+        message.set(TEXT, text)
+        if not training:
+            message.set(RAW_TEXT, raw, add_to_output=True)
+            message.set(
+                TEXT_SIGNALS,
+                {"emoji": result.emoji, "max_punct_run": result.max_punct_run},
+                add_to_output=True,
+            )
