@@ -1,0 +1,61 @@
+"""action_answer_faq: answers a `faq` retrieval intent with the shop's figures.
+
+The ResponseSelector picks the answer key (e.g. ``faq/shipping_fee``); the
+response text in domain.yml has {placeholders} that Rasa's NLG fills from the
+keyword arguments a custom action passes with ``utter_message`` (see
+rasa/core/nlg/response.py ``_response_variables``).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.policy import policy_figures
+
+logger = logging.getLogger(__name__)
+
+# Below this confidence the chosen answer is more likely wrong than right.
+MIN_RESPONSE_CONFIDENCE = 0.3
+
+
+def selected_faq_key(latest_message: Dict[Text, Any]) -> Optional[Text]:
+    """The `faq/<key>` the ResponseSelector chose, or None if unsure or absent.
+
+    Rasa 3.6 stores it under ``response_selector[<retrieval intent>]``; the
+    selector is keyed ``faq`` when configured with ``retrieval_intent: faq``
+    and ``default`` otherwise.
+    """
+    selector = latest_message.get("response_selector") or {}
+    block = selector.get("faq") or selector.get("default") or {}
+    response = block.get("response") or {}
+    key = response.get("intent_response_key")
+    confidence = response.get("confidence") or 0.0
+    if not key or not key.startswith("faq/"):
+        return None
+    if confidence < MIN_RESPONSE_CONFIDENCE:
+        logger.info("faq answer %s below confidence (%.2f)", key, confidence)
+        return None
+    return key
+
+
+class ActionAnswerFaq(Action):
+    """Utters `utter_faq/<key>` with the policy figures filled in."""
+
+    def name(self) -> Text:
+        return "action_answer_faq"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        key = selected_faq_key(tracker.latest_message or {})
+        response = f"utter_{key}" if key else None
+        known = (domain or {}).get("responses", {})
+        if response is None or (known and response not in known):
+            logger.info("no usable faq answer (key=%s); asking to rephrase", key)
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        dispatcher.utter_message(response=response, **policy_figures())
+        return []

@@ -1,0 +1,1 @@
+"""The shop's data: models, database access and the repository the actions use."""
