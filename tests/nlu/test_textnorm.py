@@ -1,0 +1,48 @@
+"""The normaliser brings every written form of Chinese to one, keeping spans right."""
+from bot.textnorm import normalise
+
+
+def test_traditional_becomes_simplified():
+    assert normalise("請問這個訂單退貨運費誰出").text == "请问这个订单退货运费谁出"
+
+
+def test_full_width_letters_digits_and_punctuation_become_half_width():
+    assert normalise("訂單號：３８２９１０４８５７２６３５４１").text == "订单号:3829104857263541"
+    assert normalise("ＳＦ快递？").text == "SF快递?"
+
+
+def test_spaces_between_chinese_characters_are_removed_but_latin_words_keep_theirs():
+    assert normalise("我 要 退 货").text == "我要退货"
+    assert normalise("  iPhone 15 的壳  ").text == "iPhone 15的壳"
+
+
+def test_emoji_are_removed_from_text_but_kept_as_signals():
+    result = normalise("快递丢了😡😡怎么办")
+    assert result.text == "快递丢了怎么办"
+    assert result.emoji == ["😡", "😡"]
+
+
+def test_repeated_punctuation_is_kept_as_a_signal_but_capped():
+    result = normalise("到底什么时候发货！！！！！！")
+    assert result.text == "到底什么时候发货!!!"
+    assert result.max_punct_run == 6
+
+
+def test_control_characters_are_dropped():
+    assert normalise("退\x00款\u200b吧").text == "退款吧"
+
+
+def test_entity_spans_follow_the_text():
+    raw = "訂單 ３８２９１０４８５７２６３５４１ 😊 尾號６６２１"
+    result = normalise(raw)
+    start = raw.index("３")
+    span = result.map_span(start, start + 16)
+    assert result.text[span[0]:span[1]] == "3829104857263541"
+    start = raw.index("６６２１")
+    span = result.map_span(start, start + 4)
+    assert result.text[span[0]:span[1]] == "6621"
+
+
+def test_empty_and_emoji_only_messages_do_not_fail():
+    assert normalise("").text == ""
+    assert normalise("👍👍").text == ""
