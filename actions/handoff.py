@@ -1,0 +1,104 @@
+"""``action_handoff``: hand the conversation to a human agent.
+
+Posts the ticket (actions/handoff_ticket.py) to the handoff service with the
+shared bot secret, tells the shopper their place in the queue and the
+estimated wait, and pauses the Rasa conversation so the bot stays silent
+while a person answers (the handoff service resumes it afterwards). If the
+handoff service cannot be reached the shopper gets a polite note and the bot
+keeps serving.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Dict, List, Optional, Text
+
+import aiohttp
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff_ticket import build_ticket
+
+log = logging.getLogger(__name__)
+TIMEOUT_SECONDS = 8
+
+
+class HandoffUnavailable(Exception):
+    """The handoff service did not take the ticket."""
+
+
+def handoff_url() -> str:
+    return os.environ.get("KEFU_HANDOFF_URL", "http://127.0.0.1:8080").rstrip("/")
+
+
+def bot_secret() -> str:
+    return os.environ.get("KEFU_BOT_SECRET", "dev-bot-secret")
+
+
+async def post_ticket(ticket: Dict[str, Any]) -> Dict[str, Any]:
+    """POST /api/bot/handoff; the service's answer (queue place, wait ...)."""
+    try:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)) as session:
+            async with session.post(
+                f"{handoff_url()}/api/bot/handoff", json=ticket,
+                headers={"Authorization": f"Bearer {bot_secret()}"},
+            ) as resp:
+                body = await resp.json(content_type=None)
+                if resp.status not in (200, 201):
+                    raise HandoffUnavailable(f"HTTP {resp.status}: {body}")
+                return body
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+        raise HandoffUnavailable(str(error) or type(error).__name__) from error
+
+
+async def order_context(tracker: Tracker) -> tuple[Optional[Dict[str, Any]], Optional[Dict[str, Any]]]:
+    """(order, customer) from the shop database when the shopper named an order."""
+    order_no = tracker.get_slot("order_id") if "order_id" in tracker.slots else None
+    if not order_no:
+        return None, None
+    try:
+        from actions.shop.repository import ShopRepository
+
+        order = await asyncio.wait_for(ShopRepository().get_order(str(order_no)), timeout=3)
+    except Exception as error:  # the ticket is still worth sending without it
+        log.info("order lookup for handoff failed: %s", error)
+        return None, None
+    if order is None:
+        return {"id": str(order_no), "amount": None}, None
+    customer = None
+    if getattr(order, "customer", None) is not None:
+        customer = {"id": str(order.customer.id), "vip_tier": order.customer.vip_tier}
+    return {"id": order.order_no, "amount": float(order.total)}, customer
+
+
+def wait_minutes(seconds: Optional[float]) -> int:
+    return max(1, round((seconds or 0) / 60))
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        order, customer = await order_context(tracker)
+        ticket = build_ticket(tracker, order=order, customer=customer)
+        try:
+            answer = await post_ticket(ticket)
+        except HandoffUnavailable as error:
+            log.warning("handoff failed for %s: %s", tracker.sender_id, error)
+            dispatcher.utter_message(response="utter_handoff_unavailable")
+            return []
+        if answer.get("status") == "assigned":
+            dispatcher.utter_message(response="utter_handoff_assigned", agent_name=answer.get("agent_name") or "客服")
+        elif answer.get("estimated_wait_seconds") is None:
+            dispatcher.utter_message(response="utter_handoff_offline")
+        else:
+            dispatcher.utter_message(
+                response="utter_handoff_queued",
+                ahead=max(int(answer.get("queue_position") or 1) - 1, 0),
+                wait_minutes=wait_minutes(answer.get("estimated_wait_seconds")),
+            )
+        return [ConversationPaused()]

@@ -1,0 +1,206 @@
+"""Notifications between service instances.
+
+Events are small JSON dicts that say *what changed*, never the message text:
+
+* ``{"t": "conv", "c": <conversation id>}`` — new messages or a new state;
+* ``{"t": "queue"}`` — the waiting queue changed;
+* ``{"t": "agent", "a": <agent id>, "e": {...}}`` — something for one agent
+  (an offer, an offer that expired, a conversation taken away ...);
+* ``{"t": "resync"}`` — sent locally after a reconnect: check everything.
+
+Receivers read what is new from the database (everything after the last
+message id each client has), so a lost or duplicated notification never
+loses or duplicates a message. Every event also reaches the instance that
+published it.
+
+Backends: in-process (SQLite, one instance), PostgreSQL LISTEN/NOTIFY, Redis
+pub/sub (when KEFU_REDIS_URL is set).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any, Awaitable, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any]], Awaitable[None]]
+CHANNEL = "kefu_handoff"
+
+
+class Bus(Protocol):
+    async def start(self, handler: Handler) -> None: ...
+    async def publish(self, event: dict[str, Any]) -> None: ...
+    async def close(self) -> None: ...
+
+
+class _Dispatching:
+    """Runs the handler in background tasks so publishers never wait on receivers."""
+
+    def __init__(self) -> None:
+        self._handler: Handler | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        if self._handler is None:
+            return
+        task = asyncio.get_running_loop().create_task(self._safe(event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _safe(self, event: dict[str, Any]) -> None:
+        try:
+            await self._handler(event)  # type: ignore[misc]
+        except Exception:  # a bad event must not stop delivery of the next one
+            log.exception("bus handler failed for %s", event)
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class LocalBus(_Dispatching):
+    """Single instance: deliver in-process."""
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        self._dispatch(event)
+
+    async def close(self) -> None:
+        await self._cancel_tasks()
+
+
+class PostgresBus(_Dispatching):
+    """LISTEN/NOTIFY on one channel with two plain asyncpg connections."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__()
+        self._dsn = dsn
+        self._listen_conn = None
+        self._notify_conn = None
+        self._notify_lock = asyncio.Lock()
+        self._closing = False
+        self._reconnect_task: asyncio.Task | None = None
+
+    async def start(self, handler: Handler) -> None:
+        self._handler = handler
+        await self._connect_listener()
+
+    async def _connect_listener(self) -> None:
+        import asyncpg
+
+        conn = await asyncpg.connect(self._dsn)
+        await conn.add_listener(CHANNEL, self._on_notify)
+        conn.add_termination_listener(self._on_lost)
+        self._listen_conn = conn
+
+    def _on_notify(self, _conn, _pid, _channel, payload: str) -> None:
+        try:
+            event = json.loads(payload)
+        except ValueError:
+            log.warning("ignoring malformed notification %r", payload[:200])
+            return
+        self._dispatch(event)
+
+    def _on_lost(self, _conn) -> None:
+        if not self._closing and self._reconnect_task is None:
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = 0.5
+        while not self._closing:
+            try:
+                await self._connect_listener()
+                self._dispatch({"t": "resync"})
+                break
+            except Exception as error:  # database still down: try again
+                log.warning("LISTEN reconnect failed: %s", error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+        self._reconnect_task = None
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        import asyncpg
+
+        payload = json.dumps(event, separators=(",", ":"))
+        async with self._notify_lock:
+            for attempt in (1, 2):
+                try:
+                    if self._notify_conn is None or self._notify_conn.is_closed():
+                        self._notify_conn = await asyncpg.connect(self._dsn)
+                    await self._notify_conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                    return
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    self._notify_conn = None
+                    if attempt == 2:
+                        # Nothing is lost: messages are in the database and
+                        # clients catch up on their next sync.
+                        log.warning("NOTIFY failed: %s", error)
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._reconnect_task:
+            self._reconnect_task.cancel()
+        for conn in (self._listen_conn, self._notify_conn):
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        await self._cancel_tasks()
+
+
+class RedisBus(_Dispatching):
+    """Redis pub/sub on one channel."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        self._redis = None
+        self._reader: asyncio.Task | None = None
+
+    async def start(self, handler: Handler) -> None:
+        import redis.asyncio as aioredis
+
+        self._handler = handler
+        self._redis = aioredis.from_url(self._url)
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        self._reader = asyncio.get_running_loop().create_task(self._read(pubsub))
+
+    async def _read(self, pubsub) -> None:
+        while True:
+            try:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                await pubsub.close()
+                raise
+            except Exception as error:
+                log.warning("redis pub/sub read failed: %s", error)
+                await asyncio.sleep(1.0)
+                try:
+                    await pubsub.subscribe(CHANNEL)
+                    self._dispatch({"t": "resync"})
+                except Exception:
+                    pass
+                continue
+            if message and message.get("type") == "message":
+                try:
+                    self._dispatch(json.loads(message["data"]))
+                except ValueError:
+                    log.warning("ignoring malformed redis message")
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        try:
+            await self._redis.publish(CHANNEL, json.dumps(event, separators=(",", ":")))
+        except Exception as error:
+            log.warning("redis publish failed: %s", error)
+
+    async def close(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        if self._redis is not None:
+            await self._redis.close()
+        await self._cancel_tasks()

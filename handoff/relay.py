@@ -1,0 +1,96 @@
+"""A shopper's turn: store it, then pass it to the bot or leave it for the agent.
+
+While the conversation is ``bot`` the text goes to Rasa's REST channel with
+the conversation id as sender; Rasa's ``action_handoff`` may create a ticket
+during that very call, which turns the conversation ``queued``. From then on
+the shopper's messages are stored for the agent and never sent to Rasa.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from .context import Context
+from .conversations import store_message
+from .models import Conversation
+from .rasa_client import BotUnavailable
+from .tickets import TicketRequest, create_ticket, queue_place, resume_bot, shopper_waiting
+
+log = logging.getLogger(__name__)
+
+# When the bot is down, these words still reach a human.
+_WANTS_HUMAN = re.compile(r"人工|真人|客服|转接|human|agent", re.IGNORECASE)
+
+BOT_DOWN_TEXT = ("抱歉亲，智能客服小美暂时开小差了，您的消息已经保存。"
+                 "需要的话可以点击下方「转人工客服」，由人工客服为您处理~")
+
+
+async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: str | None = None) -> dict[str, Any]:
+    """Handle one shopper message; returns the stored message."""
+    async with ctx.conversation_lock(conversation_id):
+        stored = await store_message(ctx, conversation_id, "shopper", text)
+        await ctx.conversation_changed(conversation_id)
+        async with ctx.sessions() as session:
+            conv = await session.get(Conversation, conversation_id)
+        if conv.state == "bot":
+            await _ask_bot(ctx, conv, payload or text)
+        elif conv.state == "assigned":
+            await shopper_waiting(ctx, conversation_id)
+        return stored
+
+
+async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
+    if conv.needs_resume:
+        await resume_bot(ctx, conv.id)
+    try:
+        replies = await ctx.rasa.send(conv.id, text)
+    except BotUnavailable as error:
+        log.warning("bot unavailable for %s: %s", conv.id, error)
+        if _WANTS_HUMAN.search(text):
+            await request_human(ctx, conv.id, reason="bot_unavailable")
+            return
+        await store_message(ctx, conv.id, "system", BOT_DOWN_TEXT,
+                            extra={"event": "bot_unavailable",
+                                   "buttons": [{"title": "转人工客服", "action": "request_human"}]})
+        await ctx.conversation_changed(conv.id)
+        return
+    for reply in replies:
+        extra: dict[str, Any] = {}
+        if isinstance(reply.get("buttons"), list):
+            extra["buttons"] = [
+                {"title": str(b.get("title", ""))[:60], "payload": str(b.get("payload", ""))[:200]}
+                for b in reply["buttons"] if isinstance(b, dict)
+            ]
+        if reply.get("image"):
+            extra["image"] = str(reply["image"])[:500]
+        body = str(reply.get("text") or "")
+        if not body and not extra:
+            continue
+        await store_message(ctx, conv.id, "bot", body, extra=extra or None)
+    await ctx.conversation_changed(conv.id)
+
+
+async def request_human(ctx: Context, conversation_id: str, reason: str = "bot_unavailable") -> dict[str, Any] | None:
+    """The service hands over by itself (the bot cannot): ticket + a note for the shopper."""
+    from .models import Message
+    from sqlalchemy import select
+
+    async with ctx.sessions() as session:
+        rows = (await session.execute(
+            select(Message.text).where(Message.conversation_id == conversation_id, Message.sender == "shopper")
+            .order_by(Message.id.desc()).limit(3)
+        )).scalars().all()
+    summary = {"note": "智能客服不可用，由系统直接转人工", "last_text": rows[0] if rows else None,
+               "recent_texts": list(reversed(rows)), "intents": [], "entities": [], "slots": {}}
+    _, created = await create_ticket(ctx, TicketRequest(conversation_id=conversation_id, reason=reason, summary=summary))
+    place = await queue_place(ctx, conversation_id)
+    if created and place and place.get("status") == "queued":
+        if place.get("estimated_wait_seconds") is None:
+            note = "已为您转接人工客服。当前客服都不在线，您可以直接留言，客服上线后会第一时间回复您~"
+        else:
+            minutes = max(1, round(place["estimated_wait_seconds"] / 60))
+            note = f"已为您转接人工客服，您前面还有{place['queue_position'] - 1}位，预计等待约{minutes}分钟，请稍候~"
+        await store_message(ctx, conversation_id, "system", note, extra={"event": "queued"})
+        await ctx.conversation_changed(conversation_id)
+    return place
