@@ -247,6 +247,6 @@ def money(value: Decimal | float | int) -> str:
     return f"{Decimal(value):.2f}"
 
 
-def utcnow() -> dt.datetime:
+def shop_now() -> dt.datetime:
     """Naive local-time clock for the shop (all stored times are Beijing time)."""
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)

@@ -31,7 +31,7 @@ from actions.shop.models import (
     Refund,
     ServiceRequest,
     Shipment,
-    utcnow,
+    shop_now,
 )
 
 logger = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ class ShopRepository:
                 if order is None:
                     raise LookupError(order_no)
                 urge = OrderUrge(
-                    order_id=order.id, created_at=utcnow(), status_at_urge=order.status, note=note
+                    order_id=order.id, created_at=shop_now(), status_at_urge=order.status, note=note
                 )
                 session.add(urge)
             return urge
@@ -199,7 +199,7 @@ class ShopRepository:
                     order_id=order.id,
                     old_address=order.address,
                     new_address=new_address,
-                    created_at=utcnow(),
+                    created_at=shop_now(),
                 )
                 order.address = new_address
                 session.add(change)
@@ -216,7 +216,7 @@ class ShopRepository:
                     raise LookupError(order_no)
                 if order.status not in NOT_SHIPPED_STATES:
                     raise OrderStateChanged(order.status)
-                now = utcnow()
+                now = shop_now()
                 refund = None
                 if order.status == "待发货" and order.paid_at is not None:
                     refund = Refund(
@@ -267,7 +267,7 @@ class ShopRepository:
                 order = await session.scalar(select(Order).where(Order.order_no == order_no))
                 if order is None:
                     raise LookupError(order_no)
-                now = utcnow()
+                now = shop_now()
                 request = ServiceRequest(
                     rma_no=new_rma_no(now),
                     order_id=order.id,

@@ -1,0 +1,1 @@
+"""The demo shop: a deterministic generator and its usage guides."""
