@@ -200,7 +200,8 @@ class ValidateVerifyOrderForm(FormValidationAction):
         events.append(SlotSet(FAILURES, tries))
         if tries >= MAX_TRIES:
             return events + [
-                SlotSet(LOCKED, True), SlotSet("order_id", None), SlotSet("phone_tail", None),
+                SlotSet(LOCKED, True), SlotSet("handoff_reason", "verification_failed"),
+                SlotSet("order_id", None), SlotSet("phone_tail", None),
                 SlotSet(PENDING, None), SlotSet("requested_slot", None),
             ]
         left = MAX_TRIES - tries
