@@ -1,8 +1,8 @@
 """Picking the usage-guide section that answers a question (BM25 on jieba tokens).
 
-Section titles are short, so the question is first expanded with the words a
-section title stands for (第一次 -> 首次使用, 没电 -> 充电 ...); BM25 then ranks
-title + text of each section against it.
+BM25 ranks title + text of each section against the question; section titles
+are short, so words that point at a title (第一次 -> 首次使用, 没电 -> 充电 ...)
+add a fixed bonus to that section.
 """
 from __future__ import annotations
 
@@ -45,14 +45,15 @@ def best_section(guide: Dict[str, str], question: str,
     for word in product_words:
         clean = clean.replace(word, " ")
     query = tokens(clean)
-    for title, cues in SECTION_CUES.items():
-        if title in guide and any(cue in clean for cue in cues):
-            query += [title] * 2
-    if not query:
+    cued = {title for title, cues in SECTION_CUES.items()
+            if title in guide and any(cue in clean for cue in cues)}
+    if not query and not cued:
         return None
     titles = list(guide)
     corpus = [tokens(title) * 3 + [title] * 3 + tokens(guide[title]) for title in titles]
-    scores = BM25Okapi(corpus).get_scores(query)
+    scores = list(BM25Okapi(corpus).get_scores(query)) if query else [0.0] * len(titles)
+    # A cue word is strong evidence even where BM25's IDF is small (few sections).
+    scores = [score + (1.0 if title in cued else 0.0) for score, title in zip(scores, titles)]
     best = max(range(len(titles)), key=lambda i: scores[i])
     logger.debug("guide scores %s", dict(zip(titles, [round(s, 2) for s in scores])))
     if scores[best] <= 0:
