@@ -1,0 +1,366 @@
+"""How upset is the shopper? A rule scorer over word lists, as a Rasa component.
+
+Output on every parsed message (``parse_data["emotion"]``, hence
+``tracker.latest_message["emotion"]``)::
+
+    {"label": "calm" | "impatient" | "frustrated" | "angry",
+     "score": 0..1,            # anger/frustration intensity
+     "cues": ["negative:垃圾", "intensifier:太", ...],
+     "threat": bool, "safety": bool, "sarcasm": bool}
+
+Why rules and not a model: no Chinese anger model runs offline from PyPI,
+polarity models call calm facts ("快递还没到") negative, and the handoff
+decision must be explainable to agents (the cues) and tunable by a trainer
+(data/emotion/*.txt). How the score is built (docs/escalation.md):
+
+* every cue that fires has a weight in [0, 1] (its list's column);
+  an intensifier just before it (太, 到底, 根本 ...) multiplies the weight;
+  a negator just before it (不, 没有, 不是 ...) cancels it, unless the clause
+  is rhetorical (难道, 是不是, ...吗);
+* ironic praise (效率真高啊) counts as sarcasm when the same message
+  complains, as praise otherwise;
+* punctuation runs (！！！), repeated phrases (快点快点) and emoji come from
+  the raw text; the normaliser removed emoji and capped punctuation;
+* score = 1 - Π(1 - w) over the cues (noisy-OR: each cue is independent
+  evidence, the result stays in [0, 1]); praise without sarcasm halves it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.emotion_lexicon import NEGATION_FILLERS, Entry, Lexicon, cached_lexicon
+from bot.textnorm import is_emoji, normalise
+
+EMOTION = "emotion"
+RAW_TEXT = "text_raw"
+
+# Label thresholds on the score (documented in docs/escalation.md).
+ANGRY_AT = 0.6
+FRUSTRATED_AT = 0.35
+NEGATIVE_FRUSTRATED_AT = 0.2
+PRAISE_DAMPING = 0.5
+SARCASM_WEIGHT = 0.5
+NEGATED_PRAISE_WEIGHT = 0.2
+# Intensifiers count only this close before the cue they strengthen.
+INTENSIFIER_WINDOW = 4
+
+_CLAUSE_BREAK = re.compile(r"[,.!?;:~，。！？；：、\s\n]")
+_BANG_RUN = re.compile(r"[!！]{2,}")
+_QUESTION_RUN = re.compile(r"[?？]{2,}")
+_MIXED_RUN = re.compile(r"[!！?？]{3,}")
+_REPEAT = re.compile(r"([\u3400-\u9fffa-z]{2,4}[!?,.~]?)\1+|([\u3400-\u9fff])\2\2+")
+# Repeated units that are friendly or filler, never a sign of impatience.
+_FRIENDLY_REPEATS = {"谢谢", "哈哈", "嘻嘻", "嗯嗯", "好的", "拜拜", "亲亲", "对对",
+                     "是是", "好好", "嘿嘿", "呵呵", "哈", "嗯", "好", "对"}
+_URGE_UNITS = ("快", "急", "人呢", "在吗", "在不在", "回复", "回话", "到底", "赶紧", "退款", "催",
+               "人工", "客服", "说话")
+_RHETORICAL_BEFORE = ("难道", "是不是", "是不", "岂不是", "还不是")
+_RHETORICAL_END = ("吗", "么", "嘛")
+_HYPOTHETICAL = ("会不会", "会不", "是否", "能不能", "有没有", "容易", "担心", "怕", "防止",
+                 "避免", "不会", "会吗", "可能", "如果", "万一", "预防")
+_ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
+
+
+@dataclass
+class Reading:
+    """The emotion of one message."""
+
+    label: str = "calm"
+    score: float = 0.0
+    cues: list[str] = field(default_factory=list)
+    threat: bool = False
+    safety: bool = False
+    sarcasm: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "score": self.score, "cues": list(self.cues),
+                "threat": self.threat, "safety": self.safety, "sarcasm": self.sarcasm}
+
+
+@dataclass
+class _Hit:
+    start: int
+    end: int
+    entry: Entry
+    weight: float
+    negated: bool = False
+    boost: str = ""
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Start and end of the clause (between punctuation) containing [start, end)."""
+    left = start
+    while left > 0 and not _CLAUSE_BREAK.match(text[left - 1]):
+        left -= 1
+    right = end
+    while right < len(text) and not _CLAUSE_BREAK.match(text[right]):
+        right += 1
+    return left, right
+
+
+def _is_negated(text: str, hit: _Hit, lex: Lexicon) -> bool:
+    """A negator before the cue, with only filler words between, in the same clause."""
+    left, right = _clause_bounds(text, hit.start, hit.end)
+    before = text[left:hit.start]
+    if not before:
+        return False
+    if any(marker in before for marker in _RHETORICAL_BEFORE):
+        return False
+    tail = text[hit.end:right]
+    if tail.endswith(_RHETORICAL_END) and hit.entry.category != "praise":
+        # 这不是骗人吗: a rhetorical question affirms, it does not negate.
+        if "不是" in before or "没" in before:
+            return False
+    stripped = before
+    for _ in range(4):
+        for filler in NEGATION_FILLERS:
+            if stripped.endswith(filler) and not stripped.endswith(lex.negators):
+                stripped = stripped[: -len(filler)]
+                break
+        else:
+            break
+    return stripped.endswith(lex.negators)
+
+
+def _is_hypothetical(text: str, hit: _Hit) -> bool:
+    """会过敏吗 / 担心漏电: a question about a risk, not a report of one."""
+    if hit.entry.tag == "event":
+        return False
+    left, right = _clause_bounds(text, hit.start, hit.end)
+    clause = text[left:right]
+    if text[hit.end:hit.end + 1] == "了":
+        return False
+    return any(marker in clause for marker in _HYPOTHETICAL) or clause.endswith(_RHETORICAL_END)
+
+
+def _intensifier_before(text: str, hit: _Hit, lex: Lexicon) -> tuple[str, float]:
+    if lex.intensifier_regex is None:
+        return "", 1.0
+    left, _ = _clause_bounds(text, hit.start, hit.end)
+    window_start = max(left, hit.start - INTENSIFIER_WINDOW)
+    best, factor = "", 1.0
+    for m in lex.intensifier_regex.finditer(text, window_start, hit.start):
+        f = lex.intensifiers.get(m.group(0), 1.0)
+        if f > factor:
+            best, factor = m.group(0), f
+    return best, factor
+
+
+def _scan(text: str, lex: Lexicon) -> list[_Hit]:
+    hits: list[_Hit] = []
+    if lex.word_regex is not None:
+        for m in lex.word_regex.finditer(text):
+            for entry in lex.words.get(m.group(0), ()):
+                hits.append(_Hit(m.start(), m.end(), entry, entry.weight))
+    for pattern, entry in lex.patterns:
+        for m in pattern.finditer(text):
+            named = Entry(entry.category, entry.weight, m.group(0), entry.tag)
+            hits.append(_Hit(m.start(), m.end(), named, entry.weight))
+    return hits
+
+
+def _dedupe(hits: list[_Hit]) -> list[_Hit]:
+    """Overlapping anger cues are one piece of evidence: keep the strongest."""
+    kept: list[_Hit] = []
+    for hit in sorted(hits, key=lambda h: (-h.weight, h.start)):
+        if any(h.start < hit.end and hit.start < h.end for h in kept):
+            continue
+        kept.append(hit)
+    return sorted(kept, key=lambda h: h.start)
+
+
+def _punctuation_weight(raw: str) -> tuple[str, float]:
+    bang = max((len(m.group(0)) for m in _BANG_RUN.finditer(raw)), default=0)
+    ask = max((len(m.group(0)) for m in _QUESTION_RUN.finditer(raw)), default=0)
+    mixed = max((len(m.group(0)) for m in _MIXED_RUN.finditer(raw)), default=0)
+    run = max(bang, ask, mixed)
+    if run >= 3:
+        return ("!" if bang >= ask else "?") * 3, 0.15 if bang >= 3 or mixed >= 3 else 0.12
+    if run == 2:
+        return ("!" if bang else "?") * 2, 0.06
+    return "", 0.0
+
+
+def _repetition(text: str) -> tuple[str, float]:
+    best, weight = "", 0.0
+    for m in _REPEAT.finditer(text):
+        unit = (m.group(1) or m.group(2) or "").rstrip("!?,.~")
+        if not unit or unit in _FRIENDLY_REPEATS:
+            continue
+        w = 0.2 if any(u in unit for u in _URGE_UNITS) else 0.05
+        if w > weight:
+            best, weight = unit, w
+    return best, weight
+
+
+def _emoji(raw: str, signals: dict[str, Any] | None, lex: Lexicon) -> list[str]:
+    if signals and isinstance(signals.get("emoji"), list):
+        return [str(e).replace("\ufe0f", "") for e in signals["emoji"]]
+    return [ch for ch in raw if is_emoji(ch) and ord(ch) not in (0x200D, 0xFE0F, 0xFE0E)]
+
+
+def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None = None,
+               lexicon: Lexicon | None = None) -> Reading:
+    """Score an already normalised message (``raw``: the text as typed, for emoji and punctuation)."""
+    lex = lexicon or cached_lexicon()
+    text = (text or "").lower()
+    raw = raw if raw is not None else text
+    reading = Reading()
+    hits = _scan(text, lex)
+
+    for hit in hits:
+        if hit.entry.category in ("abuse", "negative", "impatience", "threat", "safety", "praise", "ironic"):
+            hit.negated = _is_negated(text, hit, lex)
+
+    complaint = any(
+        not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
+                           or (h.entry.category == "impatience" and h.weight >= 0.1))
+        for h in hits
+    )
+    evidence: list[_Hit] = []
+    praise: list[str] = []
+    for hit in hits:
+        cat = hit.entry.category
+        if hit.negated:
+            if cat in ("praise", "ironic"):
+                evidence.append(_Hit(hit.start, hit.end, Entry("negative", NEGATED_PRAISE_WEIGHT, "不" + hit.entry.name),
+                                     NEGATED_PRAISE_WEIGHT))
+            elif cat != "context":
+                reading.cues.append(f"negated:{hit.entry.name}")
+            continue
+        if cat == "ironic":
+            if complaint:
+                evidence.append(_Hit(hit.start, hit.end, Entry("sarcasm", SARCASM_WEIGHT, hit.entry.name),
+                                     SARCASM_WEIGHT))
+            else:
+                praise.append(hit.entry.name)
+        elif cat == "praise":
+            praise.append(hit.entry.name)
+        elif cat == "safety":
+            if _is_hypothetical(text, hit):
+                continue
+            evidence.append(hit)
+        elif cat in _ANGER_CATEGORIES:
+            evidence.append(hit)
+
+    evidence = _dedupe(evidence)
+    weights: list[float] = []
+    for hit in evidence:
+        cat = hit.entry.category
+        weight = hit.weight
+        if cat in ("abuse", "negative", "impatience"):
+            word, factor = _intensifier_before(text, hit, lex)
+            if factor > 1.0:
+                weight = min(weight * factor, 0.95)
+                reading.cues.append(f"intensifier:{word}")
+        if cat == "threat":
+            reading.threat = True
+        elif cat == "safety":
+            reading.safety = True
+        elif cat == "sarcasm":
+            reading.sarcasm = True
+        reading.cues.append(f"{cat}:{hit.entry.name}")
+        weights.append(weight)
+
+    mark, w = _punctuation_weight(raw)
+    if w:
+        reading.cues.append(f"punct:{mark}")
+        weights.append(w)
+    unit, w = _repetition(text)
+    if w:
+        reading.cues.append(f"repeat:{unit}")
+        weights.append(w)
+    calming = 0.0
+    seen: dict[str, int] = {}
+    for e in _emoji(raw, signals, lex):
+        seen[e] = seen.get(e, 0) + 1
+    for e, count in seen.items():
+        w = lex.emoji.get(e)
+        if w is None:
+            continue
+        reading.cues.append(f"emoji:{e}")
+        if w > 0:
+            weights.append(min(w + 0.1 * min(count - 1, 2), 0.95))
+        else:
+            calming += -w
+
+    survival = 1.0
+    for w in weights:
+        survival *= 1.0 - w
+    score = 1.0 - survival
+    if praise and not reading.sarcasm:
+        reading.cues.extend(f"praise:{p}" for p in dict.fromkeys(praise))
+        score *= PRAISE_DAMPING
+    if calming and score:
+        score *= max(0.5, 1.0 - calming)
+    reading.score = round(min(max(score, 0.0), 1.0), 3)
+    reading.label = _label(reading, evidence)
+    reading.cues = list(dict.fromkeys(reading.cues))
+    return reading
+
+
+def _label(reading: Reading, evidence: list[_Hit]) -> str:
+    cats = {h.entry.category for h in evidence}
+    upset = bool(cats & {"abuse", "negative", "threat", "sarcasm", "safety"})
+    if reading.score >= ANGRY_AT:
+        return "angry"
+    if reading.score >= FRUSTRATED_AT or (upset and reading.score >= NEGATIVE_FRUSTRATED_AT):
+        return "frustrated"
+    if reading.score > 0 and (upset or any(c.startswith(("impatience:", "punct:", "repeat:", "emoji:"))
+                                           for c in reading.cues)):
+        return "impatient"
+    return "calm"
+
+
+def score_message(raw: str, lexicon: Lexicon | None = None) -> Reading:
+    """Normalise ``raw`` as the pipeline does, then score it (tests, tools, fallbacks)."""
+    result = normalise(raw or "")
+    return score_text(result.text, raw, {"emoji": result.emoji}, lexicon)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class EmotionScorer(GraphComponent):
+    """Adds ``emotion`` to every parsed message; place it last in the pipeline.
+
+    Config: ``lexicon_dir`` (default data/emotion of this project). The word
+    lists are read when the server starts, not stored in the model, so a
+    trainer's additions take effect on restart without retraining.
+    """
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"lexicon_dir": None}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._lexicon = cached_lexicon(config.get("lexicon_dir"))
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "EmotionScorer":
+        return cls(config)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str):
+                continue
+            raw = message.get(RAW_TEXT)
+            if isinstance(raw, str):
+                reading = score_text(text, raw, message.get("text_signals"), self._lexicon)
+            else:  # no normaliser before us: do it here
+                reading = score_message(text, self._lexicon)
+            message.set(EMOTION, reading.as_dict(), add_to_output=True)
+        return messages

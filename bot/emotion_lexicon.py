@@ -1,0 +1,158 @@
+"""Word lists behind the emotion scorer, loaded from data/emotion/*.txt.
+
+The lists are plain text so a trainer can extend them without touching code
+(format in data/emotion/README.md). Everything is compiled once into a few
+regular expressions: one alternation of all words (longest first, so
+``不满意`` wins over ``满意``), the ``re:`` patterns, the intensifiers and the
+negators. Scanning a message is then a handful of ``finditer`` calls.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "emotion"
+CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "data" / "catalogue"
+
+# File name -> (category, default weight). Categories the scorer knows.
+WEIGHTED_FILES = {
+    "abuse": ("abuse", 0.7),
+    "negative": ("negative", 0.3),
+    "impatience": ("impatience", 0.1),
+    "threats": ("threat", 0.5),
+    "safety": ("safety", 0.2),
+    "sarcasm_markers": ("sarcasm", 0.45),
+    "ironic_praise": ("ironic", 0.45),
+    "complaint_context": ("context", 0.0),
+    "praise": ("praise", 0.0),
+    "neutral": ("neutral", 0.0),
+}
+# Characters allowed between a negator and the cue it cancels (不会给差评,
+# 并不是很生气, 没有要投诉): auxiliaries, degree words, light verbs.
+NEGATION_FILLERS = ("给", "要", "想", "会", "是", "太", "很", "那么", "有", "打算",
+                    "再", "去", "在", "算", "感到", "觉得", "说", "特别", "怎么", "对",
+                    "对你们", "对您", "真的", "什么", "任何", "一点", "的")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One cue: its category, weight, optional tag (e.g. ``event``) and source text."""
+
+    category: str
+    weight: float
+    name: str
+    tag: str = ""
+
+
+@dataclass
+class Lexicon:
+    """Compiled word lists."""
+
+    words: dict[str, list[Entry]] = field(default_factory=dict)
+    patterns: list[tuple[re.Pattern[str], Entry]] = field(default_factory=list)
+    intensifiers: dict[str, float] = field(default_factory=dict)
+    negators: tuple[str, ...] = ()
+    emoji: dict[str, float] = field(default_factory=dict)
+    word_regex: re.Pattern[str] | None = None
+    intensifier_regex: re.Pattern[str] | None = None
+
+    def compile(self) -> "Lexicon":
+        self.word_regex = _alternation(self.words)
+        self.intensifier_regex = _alternation(self.intensifiers)
+        self.negators = tuple(sorted(set(self.negators), key=len, reverse=True))
+        return self
+
+
+def _alternation(words) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    parts = []
+    for word in sorted(words, key=len, reverse=True):
+        escaped = re.escape(word)
+        if word.isascii() and word.isalnum():
+            # Latin/digit cues must not be part of a longer token (315 in an order number).
+            escaped = rf"(?<![0-9a-z]){escaped}(?![0-9a-z])"
+        parts.append(escaped)
+    return re.compile("|".join(parts))
+
+
+def _lines(path: Path):
+    """(text, value) per entry; value is the second column or None."""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("re:") else raw.strip()
+        if line.startswith("re:") and " #" in line:
+            line = line.split(" #", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.rsplit(None, 1)
+        if len(parts) == 2 and _is_value(parts[1]):
+            yield parts[0].strip(), parts[1]
+        else:
+            yield line, None
+
+
+def _is_value(token: str) -> bool:
+    if token == "event":
+        return True
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _add_catalogue_names(lex: Lexicon, directory: str | Path | None) -> None:
+    """Product and carrier names that contain a cue are neutral (空气炸锅 holds 气炸)."""
+    try:
+        from bot.catalogue import load_catalogue
+
+        folder = Path(directory) if directory else CATALOGUE_DIR
+        names = load_catalogue(folder).words()
+    except Exception:  # the scorer works without a catalogue
+        return
+    cues = [w for w, entries in lex.words.items() if any(e.category != "neutral" for e in entries)]
+    for name in names:
+        word = name.lower()
+        if word not in lex.words and any(cue in word for cue in cues):
+            lex.words[word] = [Entry("neutral", 0.0, word)]
+
+
+def load_lexicon(directory: str | Path | None = None,
+                 catalogue_dir: str | Path | None = None) -> Lexicon:
+    """Read every list in ``directory`` (default data/emotion) and compile it.
+
+    Catalogue names (``catalogue_dir``, default data/catalogue) that contain a
+    cue word are added as neutral words so they never fire.
+    """
+    base = Path(directory) if directory else DEFAULT_DIR
+    if not base.is_dir():
+        raise FileNotFoundError(f"emotion word lists not found in {base}")
+    lex = Lexicon()
+    for stem, (category, default) in WEIGHTED_FILES.items():
+        path = base / f"{stem}.txt"
+        if not path.exists():
+            continue
+        for text, value in _lines(path):
+            tag = "event" if value == "event" else ""
+            weight = default if value in (None, "event") else min(max(float(value), 0.0), 0.95)
+            if text.startswith("re:"):
+                entry = Entry(category, weight, text[3:], tag)
+                lex.patterns.append((re.compile(text[3:]), entry))
+            else:
+                word = text.lower()
+                lex.words.setdefault(word, []).append(Entry(category, weight, word, tag))
+    for text, value in _lines(base / "intensifiers.txt"):
+        lex.intensifiers[text.lower()] = float(value) if value not in (None, "event") else 1.2
+    lex.negators = tuple(text for text, _ in _lines(base / "negators.txt"))
+    _add_catalogue_names(lex, catalogue_dir)
+    for text, value in _lines(base / "emoji.txt"):
+        lex.emoji[text.replace("\ufe0f", "")] = float(value) if value not in (None, "event") else 0.2
+    return lex.compile()
+
+
+@lru_cache(maxsize=4)
+def cached_lexicon(directory: str | None = None) -> Lexicon:
+    """One compiled lexicon per directory for the whole process."""
+    return load_lexicon(directory)

@@ -1,0 +1,470 @@
+"""When does a conversation go to a person, and why: signals, reasons, a Rasa policy.
+
+Three layers, each usable alone:
+
+* ``conversation_view(events, slots)`` — the conversation since the last
+  handoff (or session start) as a few plain facts: the shopper's turns
+  (intent, text, emotion, entities), what actions did after the last one.
+  Works on Rasa core events and on the action server's event dicts.
+* ``decide(view, settings)`` — the handoff reason for the latest turn, or
+  None: safety, double charge, threat, anger, cases the actions cannot settle
+  (lost parcel, damage + compensation, overdue refund, failed verification),
+  complaints, several problems at once, the shopper saying the bot does not
+  help, repeated misunderstandings, loops, an explicit request. Pure and
+  deterministic; reasons are checked in ``REASON_ORDER`` (most serious first).
+* ``EscalationPolicy`` — predicts ``action_handoff`` (confidence 1, priority 7,
+  above RulePolicy's 6) when ``decide`` returns a reason, and sets the
+  ``handoff_reason`` slot as an optional event (applied only when it wins,
+  before the action runs). Otherwise it abstains with all-zero scores and
+  clears a stale ``handoff_reason``.
+
+``handoff_reason(tracker)`` gives ``action_handoff`` the same (reason, topic)
+pair from a rasa_sdk Tracker, whichever policy or rule triggered it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Iterable, Mapping, Optional
+
+from bot.emotion import score_message
+from bot.escalation_cues import TextSignals, cached_cues, text_signals
+
+logger = logging.getLogger(__name__)
+
+HANDOFF_ACTION = "action_handoff"
+REASON_SLOT = "handoff_reason"
+
+# Most serious first: when several reasons fire, the first one is reported.
+REASON_ORDER = (
+    "safety", "threat", "double_charge", "anger", "refund_overdue", "damage_compensation",
+    "lost_parcel", "complaint", "verification_failed", "multi_issue", "bot_not_helping",
+    "repeated_misunderstanding", "loop", "explicit_request",
+)
+# The level each reason is meant to reach (docs/escalation.md); the handoff
+# service's priority formula (settings/handoff.yml) turns reason + emotion +
+# VIP tier + order value into the actual level.
+REASON_LEVELS = {
+    "safety": "urgent", "threat": "urgent", "double_charge": "urgent",
+    "anger": "high", "complaint": "high", "lost_parcel": "high",
+    "refund_overdue": "high", "damage_compensation": "high", "multi_issue": "high",
+    "verification_failed": "normal", "bot_not_helping": "normal",
+    "repeated_misunderstanding": "normal", "loop": "normal", "explicit_request": "normal",
+}
+# Skill group (ticket topic) by intent, and reasons that fix the topic themselves.
+INTENT_TOPICS = {
+    "track_shipment": "logistics", "urge_shipment": "logistics", "report_lost_package": "logistics",
+    "change_address": "logistics", "request_return": "returns", "request_exchange": "returns",
+    "check_refund_status": "returns", "report_damaged": "returns", "ask_product_usage": "usage",
+    "check_order_status": "orders", "cancel_order": "orders", "complain": "complaints",
+}
+FAQ_TOPICS = {
+    "shipping_fee": "logistics", "ship_time": "logistics", "delivery_time": "logistics",
+    "shipping_carrier": "logistics", "remote_area": "logistics", "return_policy": "returns",
+    "return_shipping_fee": "returns", "refund_time": "returns", "exchange_policy": "returns",
+    "warranty": "usage", "size_guide": "usage", "invoice": "orders",
+}
+REASON_TOPICS = {
+    "safety": "complaints", "threat": "complaints", "double_charge": "orders",
+    "lost_parcel": "logistics", "damage_compensation": "returns", "refund_overdue": "returns",
+    "complaint": "complaints", "verification_failed": "orders",
+}
+# Actions that end a stretch of conversation: counting starts again after them.
+BOUNDARY_EVENTS = ("session_started", "restart", "resume")
+
+
+@dataclass
+class EscalationSettings:
+    """Thresholds and names; every field can be set in the policy's config entry."""
+
+    anger_threshold: float = 0.6
+    fallbacks_in_a_row: int = 2            # 0 disables; rules may offer a human instead
+    same_request_in_a_row: int = 3         # 0 disables
+    intent_min_confidence: float = 0.5
+    handoff_action: str = HANDOFF_ACTION
+    reason_slot: str = REASON_SLOT
+    fallback_intent: str = "nlu_fallback"
+    offer_human_responses: tuple[str, ...] = ("utter_offer_human",)
+    intent_reasons: dict[str, str] = field(default_factory=lambda: {
+        "request_human": "explicit_request", "complain": "complaint",
+        "report_lost_package": "lost_parcel"})
+    loop_ignore_intents: tuple[str, ...] = (
+        "affirm", "deny", "inform", "greet", "goodbye", "thank", "nlu_fallback", "request_human")
+    # Boolean slots the shop actions set; true since the last user turn -> reason.
+    # verification_locked: actions/verification.py, after three failed tries.
+    flag_slots: dict[str, str] = field(default_factory=lambda: {
+        "verification_locked": "verification_failed",
+        "verification_failed": "verification_failed", "refund_overdue": "refund_overdue",
+        "double_charge": "double_charge"})
+    disabled_reasons: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> "EscalationSettings":
+        known = {f.name for f in fields(cls)}
+        values = {}
+        for key, value in (config or {}).items():
+            if key not in known:
+                continue
+            if isinstance(value, list):
+                value = tuple(value)
+            values[key] = value
+        return cls(**values)
+
+
+@dataclass
+class Turn:
+    """One shopper message as the NLU understood it."""
+
+    text: str = ""
+    intent: Optional[str] = None
+    confidence: float = 1.0
+    faq_key: Optional[str] = None
+    emotion: Optional[dict[str, Any]] = None
+    entities: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def request(self) -> Optional[str]:
+        """The request identity for loop counting (faq answers count per key)."""
+        if self.intent == "faq" and self.faq_key:
+            return self.faq_key
+        return self.intent
+
+
+@dataclass
+class ConversationView:
+    """The conversation since the last handoff or session start."""
+
+    turns: list[Turn] = field(default_factory=list)
+    slots: dict[str, Any] = field(default_factory=dict)
+    bot_action_before_last_turn: Optional[str] = None
+    actions_since_last_turn: list[str] = field(default_factory=list)
+    slots_since_last_turn: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last(self) -> Optional[Turn]:
+        return self.turns[-1] if self.turns else None
+
+
+@dataclass
+class Decision:
+    """Why the conversation goes to a person, for whom, and how urgently."""
+
+    reason: str
+    topic: str
+    level: str
+    signals: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# ----------------------------------------------------------------- events
+
+def _light_event(event: Any) -> Optional[dict[str, Any]]:
+    """A Rasa core Event or an SDK event dict as the small dict this module reads."""
+    if isinstance(event, Mapping):
+        kind = event.get("event")
+        if kind == "user":
+            return {"event": "user", "text": event.get("text") or "", "parse_data": event.get("parse_data") or {}}
+        if kind == "action":
+            return {"event": "action", "name": event.get("name")}
+        if kind == "slot":
+            return {"event": "slot", "name": event.get("name"), "value": event.get("value")}
+        if kind == "bot":
+            utter = (event.get("metadata") or {}).get("utter_action")
+            return {"event": "bot", "utter_action": utter}
+        if kind in BOUNDARY_EVENTS:
+            return {"event": kind}
+        return None
+    kind = getattr(event, "type_name", None)
+    if kind == "user":
+        return {"event": "user", "text": event.text or "", "parse_data": event.parse_data or {}}
+    if kind == "action":
+        return {"event": "action", "name": event.action_name}
+    if kind == "slot":
+        return {"event": "slot", "name": event.key, "value": event.value}
+    if kind in BOUNDARY_EVENTS:
+        return {"event": kind}
+    return None
+
+
+def _turn(event: Mapping[str, Any]) -> Turn:
+    parse = event.get("parse_data") or {}
+    intent = parse.get("intent") or {}
+    selector = parse.get("response_selector") or {}
+    response = ((selector.get("faq") or selector.get("default") or {}).get("response") or {})
+    key = response.get("intent_response_key")
+    entities = [(str(e.get("entity")), str(e.get("value"))) for e in parse.get("entities") or []
+                if isinstance(e, Mapping)]
+    emotion = parse.get("emotion") if isinstance(parse.get("emotion"), Mapping) else None
+    try:
+        confidence = float(intent.get("confidence", 1.0) if intent.get("confidence") is not None else 1.0)
+    except (TypeError, ValueError):
+        confidence = 1.0
+    return Turn(text=str(event.get("text") or parse.get("text") or ""), intent=intent.get("name"),
+                confidence=confidence, faq_key=key, emotion=dict(emotion) if emotion else None,
+                entities=entities)
+
+
+def conversation_view(events: Iterable[Any], slots: Mapping[str, Any] | None = None,
+                      handoff_action: str = HANDOFF_ACTION) -> ConversationView:
+    """The facts ``decide`` needs, from core events or SDK event dicts (oldest first)."""
+    light = [e for e in (_light_event(ev) for ev in events) if e is not None]
+    start = 0
+    for i, ev in enumerate(light):
+        if ev["event"] in BOUNDARY_EVENTS or (ev["event"] == "action" and ev["name"] == handoff_action):
+            start = i + 1
+    view = ConversationView(slots=dict(slots or {}))
+    last_bot_action: Optional[str] = None
+    for ev in light[start:]:
+        kind = ev["event"]
+        if kind == "user":
+            view.bot_action_before_last_turn = last_bot_action
+            view.turns.append(_turn(ev))
+            view.actions_since_last_turn = []
+            view.slots_since_last_turn = {}
+        elif kind == "action":
+            name = ev.get("name")
+            if name and name != "action_listen":
+                last_bot_action = name
+                if view.turns:
+                    view.actions_since_last_turn.append(name)
+        elif kind == "bot" and ev.get("utter_action"):
+            last_bot_action = ev["utter_action"]
+        elif kind == "slot" and view.turns:
+            view.slots_since_last_turn[str(ev.get("name"))] = ev.get("value")
+    return view
+
+
+# ----------------------------------------------------------------- decision
+
+def _emotion(turn: Turn) -> dict[str, Any]:
+    if turn.emotion and "score" in turn.emotion:
+        return turn.emotion
+    return score_message(turn.text).as_dict()
+
+
+def _topic(view: ConversationView, reason: str) -> str:
+    if reason in REASON_TOPICS:
+        return REASON_TOPICS[reason]
+    for turn in reversed(view.turns):
+        if turn.intent in INTENT_TOPICS:
+            return INTENT_TOPICS[turn.intent]
+        if turn.intent == "faq" and turn.faq_key:
+            topic = FAQ_TOPICS.get(turn.faq_key.split("/")[-1])
+            if topic:
+                return topic
+    return "complaints" if reason in ("anger", "multi_issue") else "general"
+
+
+def _confident(turn: Turn, settings: EscalationSettings) -> bool:
+    return turn.confidence >= settings.intent_min_confidence
+
+
+def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
+    n = settings.same_request_in_a_row
+    if n <= 1 or len(view.turns) < n:
+        return False
+    recent = view.turns[-n:]
+    request = recent[-1].request
+    if not request or recent[-1].intent in settings.loop_ignore_intents:
+        return False
+    if any(t.request != request for t in recent):
+        return False
+    # Three questions about three different orders are not a loop.
+    for entity in ("order_id", "tracking_number", "product"):
+        values = {v for t in recent for e, v in t.entities if e == entity}
+        if len(values) >= 2:
+            return False
+    return True
+
+
+def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
+    n = settings.fallbacks_in_a_row
+    if n <= 0 or len(view.turns) < n:
+        return False
+    return all(t.intent == settings.fallback_intent for t in view.turns[-n:])
+
+
+def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> list[tuple[str, str]]:
+    """Every (reason, evidence) that fires for the latest shopper turn."""
+    turn = view.last
+    if turn is None:
+        return []
+    found: list[tuple[str, str]] = []
+    emotion = _emotion(turn)
+    cues: TextSignals = text_signals(turn.text, cached_cues())
+    intent = turn.intent if _confident(turn, settings) else None
+    score = float(emotion.get("score") or 0.0)
+
+    if emotion.get("safety"):
+        found.append(("safety", "emotion.safety"))
+    if emotion.get("threat"):
+        found.append(("threat", "emotion.threat"))
+    if cues.double_charge:
+        found.append(("double_charge", cues.double_charge))
+    if score >= settings.anger_threshold:
+        found.append(("anger", f"emotion.score={score:.2f}"))
+    if cues.refund_overdue or (cues.overdue and turn.intent == "check_refund_status"):
+        found.append(("refund_overdue", cues.overdue or ""))
+    if cues.compensation and (cues.damage or turn.intent == "report_damaged"):
+        found.append(("damage_compensation", cues.compensation))
+    if cues.not_received:
+        found.append(("lost_parcel", cues.not_received))
+    if intent and settings.intent_reasons.get(intent) and intent != "request_human":
+        found.append((settings.intent_reasons[intent], f"intent={intent}"))
+    for slot, reason in settings.flag_slots.items():
+        if view.slots_since_last_turn.get(slot) is True:
+            found.append((reason, f"slot={slot}"))
+    if cues.multi_issue:
+        found.append(("multi_issue", "+".join(cues.problem_groups)))
+    if cues.bot_not_helping:
+        found.append(("bot_not_helping", cues.bot_not_helping))
+    if _fallbacks_in_a_row(view, settings):
+        found.append(("repeated_misunderstanding", f"{settings.fallbacks_in_a_row}x {settings.fallback_intent}"))
+    if turn.intent == "affirm" and view.bot_action_before_last_turn in settings.offer_human_responses:
+        found.append(("repeated_misunderstanding", "accepted offer of a human"))
+    if _is_loop(view, settings):
+        found.append(("loop", f"{settings.same_request_in_a_row}x {turn.request}"))
+    if intent and settings.intent_reasons.get(intent) == "explicit_request":
+        found.append(("explicit_request", f"intent={intent}"))
+    return [(r, e) for r, e in found if r not in settings.disabled_reasons]
+
+
+def action_reasons(view: ConversationView, settings: EscalationSettings) -> list[tuple[str, str]]:
+    """Reasons an action raised after the latest user turn (a slot it set)."""
+    found: list[tuple[str, str]] = []
+    set_reason = view.slots_since_last_turn.get(settings.reason_slot)
+    if isinstance(set_reason, str) and set_reason:
+        found.append((set_reason, f"slot={settings.reason_slot}"))
+    for slot, reason in settings.flag_slots.items():
+        if view.slots_since_last_turn.get(slot) is True:
+            found.append((reason, f"slot={slot}"))
+    return [(r, e) for r, e in found if r not in settings.disabled_reasons]
+
+
+def _pick(view: ConversationView, found: list[tuple[str, str]]) -> Optional[Decision]:
+    if not found:
+        return None
+    rank = {r: i for i, r in enumerate(REASON_ORDER)}
+    reason = min((r for r, _ in found), key=lambda r: rank.get(r, len(rank)))
+    signals = [f"{r}:{e}" for r, e in found]
+    return Decision(reason, _topic(view, reason), REASON_LEVELS.get(reason, "normal"), signals)
+
+
+def decide(view: ConversationView, settings: EscalationSettings | None = None) -> Optional[Decision]:
+    """The handoff decision for the conversation as it stands, or None (the bot answers).
+
+    Right after a shopper message every signal is checked; after an action,
+    only what that action reported through slots (handoff_reason,
+    verification_failed ...).
+    """
+    settings = settings or EscalationSettings()
+    if view.last is None:
+        return None
+    if view.actions_since_last_turn:
+        return _pick(view, action_reasons(view, settings))
+    return _pick(view, user_turn_reasons(view, settings))
+
+
+# ----------------------------------------------------------------- for action_handoff
+
+def handoff_reason(tracker: Any, settings: EscalationSettings | None = None) -> tuple[str, str]:
+    """(reason, topic) for the ticket ``action_handoff`` is about to create.
+
+    ``tracker`` is a rasa_sdk Tracker or its ``current_state()`` dict. A reason
+    set since the shopper's last message (by EscalationPolicy or an action)
+    wins; otherwise the signals are recomputed; a handoff no signal explains
+    (e.g. a rule) is an explicit request.
+    """
+    settings = settings or EscalationSettings()
+    if isinstance(tracker, Mapping):
+        events, slots = tracker.get("events") or [], tracker.get("slots") or {}
+    else:
+        events, slots = getattr(tracker, "events", []) or [], getattr(tracker, "slots", {}) or {}
+    view = conversation_view(events, slots, settings.handoff_action)
+    set_reason = view.slots_since_last_turn.get(settings.reason_slot)
+    if isinstance(set_reason, str) and set_reason:
+        return set_reason, _topic(view, set_reason)
+    decision = decide(view, settings)
+    if decision is None and view.actions_since_last_turn:
+        decision = _pick(view, user_turn_reasons(
+            ConversationView(view.turns, view.slots, view.bot_action_before_last_turn), settings))
+    if decision is None:
+        return "explicit_request", _topic(view, "explicit_request")
+    return decision.reason, decision.topic
+
+
+def level_for_reason(reason: str) -> str:
+    """The level a reason is meant to reach before VIP tier and order value."""
+    return REASON_LEVELS.get(reason, "normal")
+
+
+# ----------------------------------------------------------------- Rasa policy
+
+try:  # the policy needs Rasa; the functions above need only the standard library + yaml
+    from rasa.core.policies.policy import Policy, PolicyPrediction, confidence_scores_for
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.storage.resource import Resource
+    from rasa.engine.storage.storage import ModelStorage
+    from rasa.shared.core.constants import ACTION_LISTEN_NAME
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import SlotSet
+    from rasa.shared.core.trackers import DialogueStateTracker
+except ImportError:  # pragma: no cover - the action server image has no rasa
+    Policy = None  # type: ignore[assignment,misc]
+
+if Policy is not None:
+
+    @DefaultV1Recipe.register(
+        DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=True
+    )
+    class EscalationPolicy(Policy):
+        """Hands off to a person when ``decide`` finds a reason; abstains otherwise."""
+
+        @staticmethod
+        def get_default_config() -> dict[str, Any]:
+            defaults = asdict(EscalationSettings())
+            return {"priority": 7, **{k: list(v) if isinstance(v, tuple) else v for k, v in defaults.items()}}
+
+        def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                     execution_context: ExecutionContext, featurizer: Any = None) -> None:
+            super().__init__(config, model_storage, resource, execution_context, featurizer)
+            self.settings = EscalationSettings.from_config(config)
+
+        def train(self, training_trackers: list, domain: Domain, **kwargs: Any) -> Resource:
+            """Nothing to learn: the thresholds are configuration."""
+            self.persist()
+            return self._resource
+
+        def persist(self) -> None:
+            with self._model_storage.write_to(self._resource) as path:
+                (path / "escalation_settings.json").write_text(
+                    json.dumps(asdict(self.settings), ensure_ascii=False), encoding="utf-8")
+
+        def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
+                                         rule_only_data: Optional[dict[str, Any]] = None,
+                                         **kwargs: Any) -> PolicyPrediction:
+            abstain = self._default_predictions(domain)
+            if self.settings.handoff_action not in domain.action_names_or_texts:
+                return self._prediction(abstain)
+            slot_known = self.settings.reason_slot in {s.name for s in domain.slots}
+            view = conversation_view(tracker.events, {}, self.settings.handoff_action)
+            after_user = tracker.latest_action_name == ACTION_LISTEN_NAME
+            if not after_user and not view.actions_since_last_turn:
+                return self._prediction(abstain)
+            decision = decide(view, self.settings)
+            if decision is None:
+                events = []
+                if after_user and slot_known and tracker.get_slot(self.settings.reason_slot) is not None:
+                    events = [SlotSet(self.settings.reason_slot, None)]  # no stale reason
+                return self._prediction(abstain, events=events)
+            logger.debug("escalation: %s (%s)", decision.reason, ", ".join(decision.signals))
+            optional = [SlotSet(self.settings.reason_slot, decision.reason)] if slot_known else []
+            return self._prediction(
+                confidence_scores_for(self.settings.handoff_action, 1.0, domain),
+                optional_events=optional,
+                diagnostic_data={"escalation": decision.as_dict()},
+            )

@@ -1,0 +1,103 @@
+"""Complexity cues in one message's text: double charge, bot not helping, ...
+
+The lists live in data/escalation/cues.yml so a trainer can extend them;
+this module compiles them once and answers "which cues fire in this text".
+Input is the normalised text (what the NLU pipeline puts in ``text``).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
+FLAT_LISTS = ("double_charge", "bot_not_helping", "compensation", "damage", "not_received",
+              "refund_words", "overdue")
+
+
+def _compile(items: list[str]) -> re.Pattern[str] | None:
+    parts = []
+    for item in sorted((str(i) for i in items or []), key=len, reverse=True):
+        parts.append(item[3:] if item.startswith("re:") else re.escape(item.lower()))
+    return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
+
+
+@dataclass
+class CueBook:
+    """Compiled cue lists."""
+
+    lists: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    problems: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    joiners: re.Pattern[str] | None = None
+    multi_issue_min_groups: int = 3
+
+    def find(self, name: str, text: str) -> str | None:
+        """The first match of list ``name`` in ``text``, or None."""
+        pattern = self.lists.get(name)
+        m = pattern.search(text) if pattern is not None else None
+        return m.group(0) if m else None
+
+    def problem_groups(self, text: str) -> list[str]:
+        """Names of the problem groups (wrong_item, late ...) the text mentions."""
+        return [g for g, p in self.problems.items() if p is not None and p.search(text)]
+
+    def has_joiner(self, text: str) -> bool:
+        return bool(self.joiners and self.joiners.search(text))
+
+
+def load_cues(path: str | Path | None = None) -> CueBook:
+    """Read cues.yml (default data/escalation/cues.yml)."""
+    file = Path(path) if path else DEFAULT_FILE
+    data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    book = CueBook()
+    for name in FLAT_LISTS:
+        book.lists[name] = _compile(data.get(name) or [])
+    for group, words in (data.get("problems") or {}).items():
+        book.problems[str(group)] = _compile(words)
+    book.joiners = _compile(data.get("joiners") or [])
+    book.multi_issue_min_groups = int(data.get("multi_issue_min_groups", 3))
+    return book
+
+
+@lru_cache(maxsize=4)
+def cached_cues(path: str | None = None) -> CueBook:
+    return load_cues(path)
+
+
+@dataclass
+class TextSignals:
+    """Which complexity cues one message shows (each value: the words that fired)."""
+
+    double_charge: str | None = None
+    bot_not_helping: str | None = None
+    compensation: str | None = None
+    damage: str | None = None
+    not_received: str | None = None
+    overdue: str | None = None
+    refund_overdue: str | None = None
+    problem_groups: list[str] = field(default_factory=list)
+    multi_issue: bool = False
+
+
+def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
+    """The complexity cues in one normalised message."""
+    book = book or cached_cues()
+    text = (text or "").lower()
+    found = TextSignals(
+        double_charge=book.find("double_charge", text),
+        bot_not_helping=book.find("bot_not_helping", text),
+        compensation=book.find("compensation", text),
+        damage=book.find("damage", text),
+        not_received=book.find("not_received", text),
+    )
+    found.overdue = book.find("overdue", text)
+    if found.overdue and book.find("refund_words", text):
+        found.refund_overdue = found.overdue
+    groups = book.problem_groups(text)
+    found.problem_groups = groups
+    found.multi_issue = len(groups) >= book.multi_issue_min_groups or (
+        len(groups) >= 2 and book.has_joiner(text))
+    return found
