@@ -52,7 +52,9 @@ _SQL_CACHE: dict[str, str] = {}
 
 
 def load_sql(name: str) -> str:
-    """Text of handoff/sql/<name>.sql (cached)."""
+    """Text of handoff/sql/<name>.sql without comment lines (cached)."""
     if name not in _SQL_CACHE:
-        _SQL_CACHE[name] = resources.files("handoff").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+        raw = resources.files("handoff").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+        # Comments go: text() would read ":name" in them as bind parameters.
+        _SQL_CACHE[name] = "\n".join(line for line in raw.splitlines() if not line.lstrip().startswith("--"))
     return _SQL_CACHE[name]
