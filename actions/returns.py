@@ -110,7 +110,9 @@ class ActionRequestExchange(_StartAfterSales):
         return "action_request_exchange"
 
 
-class _ItemValidation(FormValidationAction):
+class _ItemValidation:
+    """Mixin: which order item the return/exchange is about (needs a FormValidationAction)."""
+
     kind = "退货"
 
     async def validate_return_item(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
@@ -137,7 +139,7 @@ async def _item(tracker: Tracker) -> Tuple[Optional[Order], Optional[OrderItem]]
     return order, next((i for i in order.items if i.label == label), None)
 
 
-class ValidateReturnForm(_ItemValidation):
+class ValidateReturnForm(_ItemValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_return_form"
 
@@ -261,7 +263,7 @@ def parse_option(item: OrderItem, text: str, variants) -> Tuple[str, str]:
     return size or item.size, colour or item.colour
 
 
-class ValidateExchangeForm(_ItemValidation):
+class ValidateExchangeForm(_ItemValidation, FormValidationAction):
     kind = "换货"
 
     def name(self) -> Text:
