@@ -91,7 +91,11 @@ class OrderAction(Action, ABC):
                 if events is None:
                     # Not verified yet: remember the question, start the form.
                     dispatcher.utter_message(text="亲，为了保护您的隐私，查询订单前需要先核对一下身份哦~")
-                    return [SlotSet(PENDING, self.name()), ActiveLoop(VERIFY_FORM)]
+                    events = [SlotSet(PENDING, self.name())]
+                    if tracker.get_slot(VERIFIED_ORDER):
+                        # Another order than the verified one: ask its phone tail afresh.
+                        events.append(SlotSet("phone_tail", None))
+                    return events + [ActiveLoop(VERIFY_FORM)]
                 dispatcher.utter_message(text="抱歉亲，没有找到这个订单，请核对订单号后再告诉我哦。")
                 return events
             return events + await self.handle(order, dispatcher, tracker)

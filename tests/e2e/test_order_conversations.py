@@ -14,6 +14,8 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
+from actions.shop.models import shop_now
+
 pytestmark = pytest.mark.slow
 
 
@@ -57,7 +59,7 @@ def verify(chat: Chat, first: str, order: dict) -> str:
 
 
 def test_verify_then_status_then_tracking(rasa_stack):
-    now = dt.datetime.now()
+    now = shop_now()
     order = pick(rasa_stack, BASE + """
         where o.status = '运输中' and (select max(occurred_at) from tracking_events e
                where e.shipment_id = s.id) > :recent limit 1""",
@@ -103,7 +105,7 @@ def test_return_accepted_within_seven_days(rasa_stack):
           and p.returnable_if_unopened = 0
           and (select count(*) from order_items x where x.order_id = o.id) = 1
           and not exists (select 1 from service_requests r where r.order_id = o.id) limit 1""",
-                 since=dt.datetime.now() - dt.timedelta(days=5))
+                 since=shop_now() - dt.timedelta(days=5))
     chat = Chat(rasa_stack)
     answer = verify(chat, "我要退货", order)
     assert "原因" in answer, answer
@@ -121,7 +123,7 @@ def test_exchange_out_of_stock(rasa_stack):
         where o.status = '已签收' and o.delivered_at > :since and p.returnable = 1
           and (select count(*) from order_items x where x.order_id = o.id) = 1
           and not exists (select 1 from service_requests r where r.order_id = o.id) limit 1""",
-                 since=dt.datetime.now() - dt.timedelta(days=5))
+                 since=shop_now() - dt.timedelta(days=5))
     chat = Chat(rasa_stack)
     answer = verify(chat, "我想换货", order)
     assert "尺码或颜色" in answer, answer
