@@ -66,16 +66,43 @@ class Lexicon:
 
 
 def _alternation(words) -> re.Pattern[str] | None:
+    """One regex matching any of ``words``, the longest at each position.
+
+    Words are merged into a trie (共同前缀 shared), which Python's regex
+    engine walks several times faster than a flat alternation of hundreds of
+    words. Latin/digit words must not be part of a longer token (315 inside
+    an order number), so they get look-around guards in a separate branch.
+    """
+    words = list(words)
     if not words:
         return None
+    latin = [w for w in words if w.isascii() and w.isalnum()]
+    other = [w for w in words if not (w.isascii() and w.isalnum())]
     parts = []
-    for word in sorted(words, key=len, reverse=True):
-        escaped = re.escape(word)
-        if word.isascii() and word.isalnum():
-            # Latin/digit cues must not be part of a longer token (315 in an order number).
-            escaped = rf"(?<![0-9a-z]){escaped}(?![0-9a-z])"
-        parts.append(escaped)
+    if other:
+        parts.append(_trie_pattern(other))
+    if latin:
+        alts = "|".join(re.escape(w) for w in sorted(latin, key=len, reverse=True))
+        parts.append(rf"(?<![0-9a-z])(?:{alts})(?![0-9a-z])")
     return re.compile("|".join(parts))
+
+
+def _trie_pattern(words: list[str]) -> str:
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
 
 
 def _lines(path: Path):
