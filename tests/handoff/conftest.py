@@ -39,10 +39,10 @@ class Clock:
         self.now += seconds
 
 
-def make_settings(db_url: str, rasa_url: str, **overrides: Any) -> Settings:
+def make_settings(db_url: str, rasa_url: str, run_dispatcher: bool = False, **overrides: Any) -> Settings:
     policy = load_policy(overrides={"demo_agents": DEMO_AGENTS, **overrides})
     return Settings(db_url=db_url, bot_secret=BOT_SECRET, rasa_url=rasa_url, rasa_token=RASA_TOKEN,
-                    policy=policy, run_dispatcher=False)
+                    policy=policy, run_dispatcher=run_dispatcher)
 
 
 @pytest.fixture
@@ -103,8 +103,9 @@ async def start_service(settings: Settings, clock: Clock | None = None, seed: bo
         await seed_db(settings)
     client = TestClient(TestServer(create_app(settings)))
     await client.start_server()
-    service = Service(client, clock or Clock())
-    service.ctx.clock = service.clock
+    service = Service(client, clock)  # type: ignore[arg-type]
+    if clock is not None:
+        service.ctx.clock = clock
     return service
 
 
@@ -113,9 +114,12 @@ async def service_factory(tmp_path, fake_rasa, monkeypatch):
     """Start handoff services (sqlite in tmp_path by default); all closed at the end."""
     started: list[Service] = []
 
-    async def factory(db_url: str | None = None, clock: Clock | None = None, seed: bool = True, **overrides) -> Service:
-        settings = make_settings(db_url or f"sqlite:///{tmp_path / 'handoff.db'}", fake_rasa.url, **overrides)
-        service = await start_service(settings, clock, seed)
+    async def factory(db_url: str | None = None, clock: Clock | None = None, seed: bool = True,
+                      real_time: bool = False, run_dispatcher: bool = False, **overrides) -> Service:
+        """A service on a fake clock (tests move it), unless ``real_time``."""
+        settings = make_settings(db_url or f"sqlite:///{tmp_path / 'handoff.db'}", fake_rasa.url,
+                                 run_dispatcher=run_dispatcher, **overrides)
+        service = await start_service(settings, None if real_time else (clock or Clock()), seed)
         started.append(service)
         monkeypatch.setenv("KEFU_HANDOFF_URL", service.url)
         monkeypatch.setenv("KEFU_BOT_SECRET", BOT_SECRET)
