@@ -75,13 +75,13 @@ class LocalBus(_Dispatching):
 
 
 class PostgresBus(_Dispatching):
-    """LISTEN/NOTIFY on one channel with two plain asyncpg connections."""
+    """LISTEN/NOTIFY on one channel: one listening asyncpg connection, a small pool to notify."""
 
     def __init__(self, dsn: str) -> None:
         super().__init__()
         self._dsn = dsn
         self._listen_conn = None
-        self._notify_conn = None
+        self._notify_pool = None
         self._notify_lock = asyncio.Lock()
         self._closing = False
         self._reconnect_task: asyncio.Task | None = None
@@ -127,27 +127,28 @@ class PostgresBus(_Dispatching):
         import asyncpg
 
         payload = json.dumps(event, separators=(",", ":"))
-        async with self._notify_lock:
-            for attempt in (1, 2):
-                try:
-                    if self._notify_conn is None or self._notify_conn.is_closed():
-                        self._notify_conn = await asyncpg.connect(self._dsn)
-                    await self._notify_conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-                    return
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                    self._notify_conn = None
-                    if attempt == 2:
-                        # Nothing is lost: messages are in the database and
-                        # clients catch up on their next sync.
-                        log.warning("NOTIFY failed: %s", error)
+        for attempt in (1, 2):
+            try:
+                if self._notify_pool is None:
+                    async with self._notify_lock:
+                        if self._notify_pool is None:
+                            self._notify_pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4)
+                await self._notify_pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+                return
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                if attempt == 2:
+                    # Nothing is lost: messages are in the database and
+                    # clients catch up on their next sync.
+                    log.warning("NOTIFY failed: %s", error)
 
     async def close(self) -> None:
         self._closing = True
         if self._reconnect_task:
             self._reconnect_task.cancel()
-        for conn in (self._listen_conn, self._notify_conn):
-            if conn is not None and not conn.is_closed():
-                await conn.close()
+        if self._listen_conn is not None and not self._listen_conn.is_closed():
+            await self._listen_conn.close()
+        if self._notify_pool is not None:
+            await self._notify_pool.close()
         await self._cancel_tasks()
 
 

@@ -72,7 +72,7 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
     conversation_id = await _shopper_conversation(request)
     after = int_param(request.query.get("after"), "after", 0)
     max_chars = int(ctx.settings.limits["max_message_chars"])
-    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_chars * 4 + 1024)
+    ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_chars * 12 + 1024)
     await ws.prepare(request)
     sock = ShopperSocket(ws, conversation_id, after)
     hub = request.app[HUB]

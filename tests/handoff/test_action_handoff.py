@@ -1,0 +1,68 @@
+"""action_handoff: the ticket it builds from a tracker, and what happens when the service is down."""
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoff
+from actions.handoff_ticket import build_ticket
+
+
+def tracker(intent: str, text: str, events: list, slots: dict | None = None, emotion: dict | None = None) -> Tracker:
+    latest = {"intent": {"name": intent, "confidence": 0.99}, "entities": [], "text": text}
+    if emotion:
+        latest["emotion"] = emotion
+    return Tracker.from_dict({"sender_id": "conv-42", "slots": slots or {}, "latest_message": latest,
+                              "events": events, "paused": False, "followup_action": None,
+                              "active_loop": {}, "latest_action_name": "action_listen"})
+
+
+def user(intent: str, text: str, entities: list | None = None) -> dict:
+    return {"event": "user", "text": text, "timestamp": 1.0,
+            "parse_data": {"intent": {"name": intent}, "entities": entities or [], "text": text}}
+
+
+def test_ticket_carries_reason_topic_summary_and_slots():
+    events = [user("request_return", "我要退货", [{"entity": "order_id", "value": "3829104857263541"}]),
+              {"event": "bot", "text": "亲，请提供手机尾号", "metadata": {"utter_action": "utter_ask_phone_tail"}},
+              user("request_human", "转人工")]
+    t = tracker("request_human", "转人工", events, slots={"order_id": "3829104857263541", "vip_tier": "银卡会员",
+                                                         "customer_id": "7", "handoff_reason": None})
+    ticket = build_ticket(t)
+    assert ticket["conversation_id"] == "conv-42"
+    assert ticket["reason"] == "explicit_request"
+    assert ticket["topic"] == "returns"
+    assert ticket["customer"] == {"id": "7", "vip_tier": "银卡会员"}
+    assert ticket["order"] == {"id": "3829104857263541", "amount": None}
+    assert ticket["summary"]["intents"] == ["request_return", "request_human"]
+    assert ticket["summary"]["entities"] == [{"entity": "order_id", "value": "3829104857263541"}]
+    assert ticket["summary"]["last_text"] == "转人工"
+    assert ticket["emotion"] is None
+    assert [line["sender"] for line in ticket["transcript"]] == ["user", "bot", "user"]
+
+
+def test_reason_comes_from_slot_then_emotion_then_intent():
+    events = [user("complain", "你们太差了！！")]
+    assert build_ticket(tracker("complain", "你们太差了！！", events))["reason"] == "complaint"
+    angry = {"label": "anger", "score": 0.92, "cues": ["！！", "太差"]}
+    ticket = build_ticket(tracker("complain", "你们太差了！！", events, emotion=angry))
+    assert ticket["reason"] == "anger" and ticket["emotion"] == {"label": "anger", "score": 0.92, "cues": ["！！", "太差"]}
+    slot = build_ticket(tracker("complain", "x", events, slots={"handoff_reason": "double_charge"}, emotion=angry))
+    assert slot["reason"] == "double_charge"
+    lost = build_ticket(tracker("report_lost_package", "快递丢了", [user("report_lost_package", "快递丢了")]))
+    assert lost["reason"] == "lost_parcel" and lost["topic"] == "logistics"
+
+
+def test_accepting_the_offer_of_a_human_is_a_repeated_misunderstanding():
+    events = [user("nlu_fallback", "阿巴阿巴"),
+              {"event": "bot", "text": "...", "metadata": {"utter_action": "utter_offer_human"}},
+              user("affirm", "好的")]
+    assert build_ticket(tracker("affirm", "好的", events))["reason"] == "repeated_misunderstanding"
+
+
+async def test_unreachable_service_gives_a_polite_message_and_no_pause(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEFU_HANDOFF_URL", "http://127.0.0.1:9")  # nothing listens there
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, tracker("request_human", "转人工", [user("request_human", "转人工")]), {})
+    assert events == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_unavailable"]
