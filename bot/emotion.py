@@ -197,7 +197,8 @@ def _repetition(text: str) -> tuple[str, float]:
         unit = (m.group(1) or m.group(2) or "").rstrip("!?,.~")
         if not unit or unit in _FRIENDLY_REPEATS:
             continue
-        w = 0.2 if any(u in unit for u in _URGE_UNITS) else 0.05
+        # Only urging repeats (快点快点, 在吗在吗); 你好你好 and 可以可以 are just friendly.
+        w = 0.2 if any(u in unit for u in _URGE_UNITS) else 0.0
         if w > weight:
             best, weight = unit, w
     return best, weight
