@@ -24,13 +24,22 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 
 
+FONT_PACKAGES = {"fonts-wqy-microhei": "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+                 "fonts-noto-color-emoji": "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"}
+
+
 def ensure_chromium() -> None:
-    """Install Debian's chromium if it is missing (never `playwright install`)."""
-    if Path(CHROMIUM).exists():
+    """Install Debian's chromium (never `playwright install`) and fonts for Chinese and emoji if missing.
+
+    Without CJK fonts the screenshots show boxes instead of text.
+    """
+    missing = [] if Path(CHROMIUM).exists() else ["chromium"]
+    missing += [pkg for pkg, path in FONT_PACKAGES.items() if not Path(path).exists()]
+    if not missing:
         return
     if shutil.which("apt-get") is None:
-        pytest.fail("chromium is missing and apt-get is not available")
-    subprocess.run(["apt-get", "install", "-y", "chromium"], check=True, capture_output=True, timeout=900)
+        pytest.fail(f"missing {missing} and apt-get is not available")
+    subprocess.run(["apt-get", "install", "-y", *missing], check=True, capture_output=True, timeout=900)
 
 
 @pytest.fixture
