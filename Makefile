@@ -15,6 +15,7 @@ export KEFU_BOT_SECRET ?= dev-bot-secret
 export KEFU_ACTIONS_WEBHOOK ?= http://127.0.0.1:5055/webhook
 export KEFU_TRACKER_DB ?= var/rasa_tracker.db
 export TF_CPP_MIN_LOG_LEVEL ?= 2
+export RASA_TELEMETRY_ENABLED ?= false
 export SQLALCHEMY_SILENCE_UBER_WARNING ?= 1
 
 .PHONY: run test train shell install demo-data validate test-stories pytest browser evaluate ablation clean

@@ -157,6 +157,7 @@ def base_env(workdir: Path, actions_port: int, handoff_port: int) -> dict[str, s
         "KEFU_BOT_SECRET": "test-bot-secret",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "RASA_TELEMETRY_ENABLED": "false",
     }
 
 
