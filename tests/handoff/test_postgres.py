@@ -22,6 +22,7 @@ async def _empty(service) -> None:
         await conn.execute(text("TRUNCATE messages, tickets, conversations, agent_sessions RESTART IDENTITY CASCADE"))
 
 
+@pytest.mark.slow
 async def test_200_tickets_claimed_by_20_agents_on_two_instances_each_exactly_once(service_factory, postgres_url):
     a = await service_factory(db_url=postgres_url, real_time=True)
     b = await service_factory(db_url=postgres_url, real_time=True)
