@@ -56,8 +56,8 @@ async def test_rest_channel_handoff_keeps_the_bot_transcript(service):
     }
     resp = await client.post("/api/bot/handoff", json=body, headers={"Authorization": f"Bearer {BOT_SECRET}"})
     answer = await resp.json()
-    # 10 base + 25 lost parcel + 30*0.9 emotion + 20 diamond + 15 full order value = 97
-    assert answer["priority"] == 97.0 and answer["level"] == "urgent"
+    # 10 base + 35 lost parcel + 20*0.9 emotion + 20 diamond + 15 full order value = 98
+    assert answer["priority"] == 98.0 and answer["level"] == "urgent"
     agent = await login(client, "logi1")
     detail = await (await client.get("/api/conversations/rest-user-2", headers=auth(agent))).json()
     assert [m["text"] for m in detail["messages"]] == ["快递显示签收了我没收到", "亲，帮您查一下"]

@@ -1,7 +1,10 @@
 """Unit tests: the priority formula, levels, aging, routing and capacity."""
 from __future__ import annotations
 
-from handoff.config import load_policy
+import pytest
+
+from bot.escalation import REASON_LEVELS, REASON_ORDER
+from handoff.config import DEFAULT_POLICY, load_policy
 from handoff.priority import (
     TicketFeatures, compute_priority, effective_priority, first_response_target, level_for, queue_sort_key,
 )
@@ -12,16 +15,87 @@ POLICY = load_policy()
 
 def test_formula_adds_reason_emotion_vip_and_order_value():
     calm = compute_priority(TicketFeatures("explicit_request"), POLICY)
-    assert calm == 15.0  # base 10 + explicit request 5
+    assert calm == 25.0  # base 10 + explicit request 15
     furious_vip = compute_priority(TicketFeatures("threat", emotion_score=1.0, vip_tier="钻石会员", order_amount=5000), POLICY)
-    assert furious_vip == 10 + 50 + 30 + 20 + 15
+    assert furious_vip == 10 + 60 + 20 + 20 + 15
     half = compute_priority(TicketFeatures("complaint", emotion_score=0.5, order_amount=1000), POLICY)
-    assert half == 10 + 20 + 15 + 7.5
+    assert half == 10 + 35 + 10 + 7.5
 
 
 def test_missing_or_odd_features_do_not_break_the_formula():
     assert compute_priority(TicketFeatures("something_new", emotion_score=None, vip_tier="火星会员"), POLICY) == 10
-    assert compute_priority(TicketFeatures("complaint", emotion_score=7.0), POLICY) == 10 + 20 + 30  # clamped to 1
+    assert compute_priority(TicketFeatures("complaint", emotion_score=7.0), POLICY) == 10 + 35 + 20  # clamped to 1
+
+
+# reason -> (calm, anger score 0.8, calm + 钻石会员 + ¥3000 order)
+LEVEL_TABLE = {
+    "safety": ("urgent", "urgent", "urgent"),
+    "threat": ("urgent", "urgent", "urgent"),
+    "double_charge": ("urgent", "urgent", "urgent"),
+    "anger": ("high", "high", "urgent"),
+    "complaint": ("high", "high", "urgent"),
+    "lost_parcel": ("high", "high", "urgent"),
+    "dispute": ("high", "high", "urgent"),
+    "refund_overdue": ("high", "high", "urgent"),
+    "damage_compensation": ("high", "high", "urgent"),
+    "multi_issue": ("high", "high", "urgent"),
+    "damaged_item": ("high", "high", "urgent"),
+    "verification_failed": ("normal", "normal", "high"),
+    "bot_not_helping": ("normal", "normal", "high"),
+    "repeated_misunderstanding": ("normal", "normal", "high"),
+    "loop": ("normal", "normal", "high"),
+    "bot_unavailable": ("normal", "normal", "high"),
+    "explicit_request": ("normal", "normal", "high"),
+}
+
+
+def level(reason: str, score: float | None = None, tier: str | None = None, amount: float | None = None) -> str:
+    return level_for(compute_priority(TicketFeatures(reason, score, tier, amount), POLICY), POLICY)
+
+
+def test_every_reason_the_policy_can_emit_has_a_weight_and_an_intended_level():
+    weights = POLICY["priority"]["reason_weights"]
+    assert set(REASON_ORDER) <= set(weights), set(REASON_ORDER) - set(weights)
+    assert set(REASON_ORDER) <= set(LEVEL_TABLE)
+    # The shipped file and the code defaults agree, so the service ranks the same without the file.
+    assert DEFAULT_POLICY["priority"]["reason_weights"] == weights
+    assert DEFAULT_POLICY["priority"]["emotion_weight"] == POLICY["priority"]["emotion_weight"]
+
+
+@pytest.mark.parametrize("reason", sorted(LEVEL_TABLE))
+def test_level_per_reason_calm_angry_and_vip(reason):
+    calm, angry, vip = LEVEL_TABLE[reason]
+    if reason in REASON_LEVELS:
+        assert REASON_LEVELS[reason] == calm  # what bot/escalation.py means is what the service computes
+    assert level(reason) == calm
+    assert level(reason, score=0.0) == calm
+    assert level(reason, score=0.8) == angry
+    assert level(reason, tier="钻石会员", amount=3000) == vip
+
+
+@pytest.mark.parametrize("reason", [r for r, levels in LEVEL_TABLE.items() if levels[0] == "high"])
+def test_an_angry_high_ticket_alone_does_not_jump_to_urgent(reason):
+    assert level(reason, score=1.0) == "high"
+
+
+def test_emotion_raises_priority_within_a_level():
+    for reason in LEVEL_TABLE:
+        assert compute_priority(TicketFeatures(reason, 0.8), POLICY) > compute_priority(TicketFeatures(reason, 0.2), POLICY)
+
+
+def test_vip_tier_and_order_value_raise_a_normal_ticket_to_high():
+    assert level("explicit_request") == "normal"
+    assert level("explicit_request", tier="钻石会员") == "high"
+    assert level("explicit_request", tier="金卡会员", amount=2000) == "high"
+    assert level("loop", tier="银卡会员", amount=2600) == "high"
+    # A small order of an ordinary member changes nothing.
+    assert level("explicit_request", tier="普通会员", amount=59) == "normal"
+
+
+def test_vip_and_order_put_a_calm_vip_request_ahead_of_an_ordinary_one():
+    ordinary = compute_priority(TicketFeatures("explicit_request", vip_tier="普通会员", order_amount=99), POLICY)
+    vip = compute_priority(TicketFeatures("explicit_request", vip_tier="金卡会员", order_amount=1299), POLICY)
+    assert vip > ordinary
 
 
 def test_levels_follow_thresholds():
