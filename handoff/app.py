@@ -14,10 +14,11 @@ from .config import Settings
 from .context import Context
 from .db import create_tables, is_postgres, make_engine, plain_postgres_dsn, session_factory
 from .live import Hub
+from .ratelimit import RateLimits
 from .rasa_client import RasaClient
 from .web_agent import routes as agent_routes
 from .web_bot import routes as bot_routes
-from .web_common import CTX, HUB, json_errors
+from .web_common import CTX, HUB, LIMITS, json_errors
 from .web_pages import routes as page_routes
 from .web_shopper import routes as shopper_routes
 
@@ -78,6 +79,7 @@ def _resources(settings: Settings):
         hub.start()
         app[CTX] = ctx
         app[HUB] = hub
+        app[LIMITS] = RateLimits.from_policy(settings.policy["rate_limits"], lambda: ctx.clock())
         loop_task = asyncio.get_running_loop().create_task(dispatcher.run_forever(ctx)) if settings.run_dispatcher else None
         try:
             yield

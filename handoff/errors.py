@@ -13,3 +13,20 @@ class HandoffError(Exception):
 
     def as_json(self) -> dict[str, str]:
         return {"error": self.code, "message": self.message}
+
+
+DATABASE_DOWN_TEXT = "亲，系统有点忙，刚才的消息没有发送成功，请稍后再试~"
+
+
+def is_database_outage(error: BaseException) -> bool:
+    """True for "the database is not reachable right now" (not for bugs such as IntegrityError).
+
+    Those requests get 503 and can simply be retried: nothing was stored.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (ConnectionError, OSError)) and not isinstance(error, FileNotFoundError)

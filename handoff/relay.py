@@ -7,6 +7,7 @@ the shopper's messages are stored for the agent and never sent to Rasa.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -24,6 +25,15 @@ _WANTS_HUMAN = re.compile(r"人工|真人|客服|转接|human|agent", re.IGNOREC
 
 BOT_DOWN_TEXT = ("抱歉亲，智能客服小美暂时开小差了，您的消息已经保存。"
                  "需要的话可以点击下方「转人工客服」，由人工客服为您处理~")
+# The bot is up but slow, or answered nothing (Rasa stays silent when the
+# action server is down or failing: it logs the error and replies []).
+BOT_SLOW_TEXT = ("抱歉亲，小美这边查询有点慢，请稍后再试一下；"
+                 "着急的话可以点击下方「转人工客服」，由人工客服为您处理~")
+HUMAN_BUTTON = {"title": "转人工客服", "action": "request_human"}
+
+# Bot calls still running after the shopper got the "slow" note (their late
+# replies are relayed when they come); kept so they are not garbage-collected.
+_LATE_CALLS: set[asyncio.Future] = set()
 
 
 async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: str | None = None) -> dict[str, Any]:
@@ -43,18 +53,59 @@ async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: s
 async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
     if conv.needs_resume:
         await resume_bot(ctx, conv.id)
+    wait = float(ctx.settings.limits["bot_reply_timeout_seconds"])
+    call = asyncio.ensure_future(ctx.rasa.send(conv.id, text))
     try:
-        replies = await ctx.rasa.send(conv.id, text)
+        replies = await asyncio.wait_for(asyncio.shield(call), wait)
+    except asyncio.TimeoutError:
+        log.warning("bot slow for %s: no answer within %.0f s", conv.id, wait)
+        await _bot_slow_note(ctx, conv.id, "bot_slow")
+        _LATE_CALLS.add(call)
+        call.add_done_callback(lambda done: _LATE_CALLS.add(asyncio.ensure_future(_late_replies(ctx, conv.id, done))))
+        return
     except BotUnavailable as error:
         log.warning("bot unavailable for %s: %s", conv.id, error)
         if _WANTS_HUMAN.search(text):
             await request_human(ctx, conv.id, reason="bot_unavailable")
             return
         await store_message(ctx, conv.id, "system", BOT_DOWN_TEXT,
-                            extra={"event": "bot_unavailable",
-                                   "buttons": [{"title": "转人工客服", "action": "request_human"}]})
+                            extra={"event": "bot_unavailable", "buttons": [HUMAN_BUTTON]})
         await ctx.conversation_changed(conv.id)
         return
+    if not await _relay_replies(ctx, conv.id, replies) and await _still_with_bot(ctx, conv.id):
+        log.warning("bot gave no answer for %s", conv.id)
+        await _bot_slow_note(ctx, conv.id, "bot_silent")
+
+
+async def _bot_slow_note(ctx: Context, conversation_id: str, event: str) -> None:
+    await store_message(ctx, conversation_id, "system", BOT_SLOW_TEXT,
+                        extra={"event": event, "buttons": [HUMAN_BUTTON]})
+    await ctx.conversation_changed(conversation_id)
+
+
+async def _still_with_bot(ctx: Context, conversation_id: str) -> bool:
+    """False when the bot's own call handed the conversation over (its silence is then expected)."""
+    async with ctx.sessions() as session:
+        conv = await session.get(Conversation, conversation_id)
+    return conv is not None and conv.state == "bot"
+
+
+async def _late_replies(ctx: Context, conversation_id: str, call: asyncio.Future) -> None:
+    """Relay what a slow bot finally said, so the conversation simply continues."""
+    _LATE_CALLS.discard(call)
+    try:
+        if call.cancelled() or call.exception() is not None:
+            return
+        await _relay_replies(ctx, conversation_id, call.result())
+    except Exception:  # e.g. the service is shutting down; the shopper already got the note
+        log.exception("could not relay the late bot reply for %s", conversation_id)
+    finally:
+        _LATE_CALLS.discard(asyncio.current_task())  # type: ignore[arg-type]
+
+
+async def _relay_replies(ctx: Context, conversation_id: str, replies: list[dict[str, Any]]) -> bool:
+    """Store and announce the bot's replies; False if there was nothing to show."""
+    shown = False
     for reply in replies:
         extra: dict[str, Any] = {}
         if isinstance(reply.get("buttons"), list):
@@ -67,8 +118,11 @@ async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
         body = str(reply.get("text") or "")
         if not body and not extra:
             continue
-        await store_message(ctx, conv.id, "bot", body, extra=extra or None)
-    await ctx.conversation_changed(conv.id)
+        await store_message(ctx, conversation_id, "bot", body, extra=extra or None)
+        shown = True
+    if shown:
+        await ctx.conversation_changed(conversation_id)
+    return shown
 
 
 async def request_human(ctx: Context, conversation_id: str, reason: str = "bot_unavailable") -> dict[str, Any] | None:

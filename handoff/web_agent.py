@@ -18,7 +18,7 @@ from .tickets import (
     ticket_json, transfer,
 )
 from .validation import CONVERSATION_ID, int_param, message_text, optional_str, parse_json_text, read_json
-from .web_common import HUB, ctx_of, require_agent
+from .web_common import HUB, ctx_of, limits_of, require_agent
 from .agents import agent_for_token
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,7 @@ routes = web.RouteTableDef()
 
 @routes.post("/api/agent/login")
 async def agent_login(request: web.Request) -> web.Response:
+    limits_of(request).agent_login(request)
     body = await read_json(request)
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or len(username) > 64 or len(password) > 256:

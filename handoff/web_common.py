@@ -8,17 +8,23 @@ from aiohttp import web
 from .agents import agent_for_token
 from .auth import bearer
 from .context import Context
-from .errors import HandoffError
+from .errors import DATABASE_DOWN_TEXT, HandoffError, is_database_outage
 from .models import Agent
+from .ratelimit import RateLimited, RateLimits
 
 log = logging.getLogger(__name__)
 
 CTX = web.AppKey("ctx", Context)
 HUB = web.AppKey("hub", object)  # handoff.live.Hub (typed loosely to avoid an import cycle)
+LIMITS = web.AppKey("limits", RateLimits)
 
 
 def ctx_of(request: web.Request) -> Context:
     return request.app[CTX]
+
+
+def limits_of(request: web.Request) -> RateLimits:
+    return request.app[LIMITS]
 
 
 async def require_agent(request: web.Request) -> Agent:
@@ -34,6 +40,8 @@ async def json_errors(request: web.Request, handler):
     """API errors as ``{"error": code, "message": ...}``; pages keep aiohttp's defaults."""
     try:
         return await handler(request)
+    except RateLimited as error:
+        return web.json_response(error.as_json(), status=429, headers={"Retry-After": str(error.retry_after)})
     except HandoffError as error:
         return web.json_response(error.as_json(), status=error.status)
     except web.HTTPException as error:
@@ -41,3 +49,9 @@ async def json_errors(request: web.Request, handler):
             raise
         code = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}.get(error.status, "http_error")
         return web.json_response({"error": code, "message": error.reason}, status=error.status)
+    except Exception as error:
+        if not is_database_outage(error):
+            raise
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, type(error).__name__)
+        return web.json_response({"error": "service_unavailable", "message": DATABASE_DOWN_TEXT},
+                                 status=503, headers={"Retry-After": "5"})

@@ -7,12 +7,12 @@ from aiohttp import WSMsgType, web
 
 from .auth import bearer
 from .conversations import create_conversation, messages_after, shopper_may_access
-from .errors import HandoffError
+from .errors import DATABASE_DOWN_TEXT, HandoffError, is_database_outage
 from .live import ShopperSocket
 from .relay import request_human, shopper_says
 from .tickets import rate
 from .validation import int_param, message_text, parse_json_text, read_json
-from .web_common import HUB, ctx_of
+from .web_common import HUB, ctx_of, limits_of
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -29,6 +29,7 @@ async def _shopper_conversation(request: web.Request) -> str:
 
 @routes.post("/api/shopper/conversations")
 async def start_conversation(request: web.Request) -> web.Response:
+    limits_of(request).new_conversation(request)
     new = await create_conversation(ctx_of(request))
     return web.json_response({"conversation_id": new.conversation_id, "token": new.token}, status=201)
 
@@ -43,6 +44,7 @@ async def list_messages(request: web.Request) -> web.Response:
 @routes.post("/api/shopper/messages")
 async def post_message(request: web.Request) -> web.Response:
     conversation_id = await _shopper_conversation(request)
+    limits_of(request).shopper_message(request, conversation_id)
     ctx = ctx_of(request)
     body = await read_json(request)
     text = message_text(body.get("text"), int(ctx.settings.limits["max_message_chars"]))
@@ -85,6 +87,14 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
                     await _handle_frame(request, sock, parse_json_text(frame.data), max_chars)
                 except HandoffError as error:
                     await sock.send({"type": "error", **error.as_json()})
+                except Exception as error:
+                    if not is_database_outage(error):
+                        raise
+                    log.warning("database unavailable during a shopper frame: %s", type(error).__name__)
+                    await sock.send({"type": "error", "error": "service_unavailable", "message": DATABASE_DOWN_TEXT})
+            elif frame.type == WSMsgType.BINARY:
+                await sock.send({"type": "error", "error": "binary_frame",
+                                 "message": "Frames must be JSON text, not binary."})
             elif frame.type == WSMsgType.ERROR:
                 log.info("shopper socket error: %s", ws.exception())
     finally:
@@ -95,6 +105,8 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
 async def _handle_frame(request: web.Request, sock: ShopperSocket, data: dict, max_chars: int) -> None:
     ctx = ctx_of(request)
     kind = data.get("type")
+    if kind in ("message", "rating", "request_human"):
+        limits_of(request).shopper_message(request, sock.conversation_id)
     if kind == "message":
         text = message_text(data.get("text"), max_chars)
         payload = data.get("payload") if isinstance(data.get("payload"), str) else None

@@ -186,6 +186,8 @@
   function errorText(data) {
     if (data.error === "text_too_long") return "亲，消息太长啦，请分几次发送（每条最多 1000 字）。";
     if (data.error === "already_rated") return "您已经评价过了，感谢您的反馈~";
+    // The service words these for the shopper (flood limit, database briefly down).
+    if ((data.error === "rate_limited" || data.error === "service_unavailable") && data.message) return data.message;
     return "抱歉，刚才的操作没有成功，请稍后再试。";
   }
   function notice(text) {
