@@ -2,15 +2,16 @@
 
 Pure functions over a rasa_sdk ``Tracker`` so they are easy to test:
 
-* reason — from a ``handoff_reason`` slot another action set (e.g.
-  verification_failed, double_charge), else the emotion the NLU measured
-  (``latest_message["emotion"]``, a later component: ``{"label", "score",
-  "cues"}`` with score in [0,1] = how upset; labels ``threat`` / ``anger``),
-  else the intent that led here;
-* topic/skill — from the most recent intent that names a topic;
-* customer, order — from slots the shop actions set (customer_id,
-  vip_tier, order_id, order_amount) and, if the shop database is reachable,
-  from the order itself;
+* reason, topic — ``bot.escalation.handoff_reason``: the reason the
+  EscalationPolicy or an action set since the shopper's last message, else
+  the escalation signals recomputed for that message (so a rule-triggered
+  handoff gets the same reason the policy would have given, and a stale
+  ``handoff_reason`` slot from an earlier handoff is never reused);
+* emotion — the NLU's reading of the last message
+  (``latest_message["emotion"]``, bot/emotion.py): label, score 0-1, cues;
+* customer, order — from the shop database when the shopper named an order
+  (actions/handoff.py), else the slots verification set (customer_id,
+  vip_tier, order_id, order_amount);
 * summary — intents, entities and slots of the conversation so far, plus
   the shopper's last words, so the agent never asks again.
 """
@@ -20,36 +21,10 @@ from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 
-INTENT_TOPICS = {
-    "track_shipment": "logistics",
-    "urge_shipment": "logistics",
-    "report_lost_package": "logistics",
-    "change_address": "logistics",
-    "request_return": "returns",
-    "request_exchange": "returns",
-    "check_refund_status": "returns",
-    "report_damaged": "returns",
-    "ask_product_usage": "usage",
-    "check_order_status": "orders",
-    "cancel_order": "orders",
-    "complain": "complaints",
-}
-FAQ_TOPICS = {
-    "shipping_fee": "logistics", "ship_time": "logistics", "delivery_time": "logistics",
-    "shipping_carrier": "logistics", "remote_area": "logistics", "return_policy": "returns",
-    "return_shipping_fee": "returns", "refund_time": "returns", "exchange_policy": "returns",
-    "warranty": "usage", "size_guide": "usage", "invoice": "orders",
-}
-INTENT_REASONS = {
-    "request_human": "explicit_request",
-    "complain": "complaint",
-    "report_lost_package": "lost_parcel",
-    "report_damaged": "damaged_item",
-}
-# Emotion labels that are reasons by themselves when strong enough.
-EMOTION_REASONS = {"threat": "threat", "anger": "anger", "angry": "anger"}
-EMOTION_REASON_MIN_SCORE = 0.6
+from bot.escalation import handoff_reason
+
 SUMMARY_SLOTS_SKIP = {"requested_slot", "session_started_metadata"}
+EMOTION_FIELDS = ("label", "score", "cues")
 
 
 def _user_events(tracker: Tracker) -> List[Dict[str, Any]]:
@@ -69,24 +44,8 @@ def intent_history(tracker: Tracker) -> List[str]:
     return names
 
 
-def topic_for(tracker: Tracker) -> str:
-    """The skill group for the ticket: the latest topical intent, else general."""
-    for event in reversed(_user_events(tracker)):
-        parse = event.get("parse_data") or {}
-        intent = (parse.get("intent") or {}).get("name")
-        if intent in INTENT_TOPICS:
-            return INTENT_TOPICS[intent]
-        if intent == "faq":
-            key = ((parse.get("response_selector") or {}).get("faq", {}).get("response", {}) or {}).get("intent_response_key", "")
-            topic = FAQ_TOPICS.get(key.split("/")[-1])
-            if topic:
-                return topic
-    latest = (tracker.latest_message or {}).get("intent", {}).get("name")
-    return INTENT_TOPICS.get(latest, "general")
-
-
 def emotion_of(tracker: Tracker) -> Optional[Dict[str, Any]]:
-    """The NLU's emotion reading of the last message, if a component provides one."""
+    """The NLU's emotion reading of the last message (label, score, cues), or None."""
     emotion = (tracker.latest_message or {}).get("emotion")
     if not isinstance(emotion, dict):
         return None
@@ -97,34 +56,44 @@ def emotion_of(tracker: Tracker) -> Optional[Dict[str, Any]]:
         score = None
     cues = emotion.get("cues") or []
     return {
-        "score": score,
         "label": str(emotion["label"])[:32] if emotion.get("label") else None,
+        "score": score,
         "cues": [str(c)[:60] for c in cues][:10] if isinstance(cues, list) else [],
     }
 
 
-def reason_for(tracker: Tracker, emotion: Optional[Dict[str, Any]]) -> str:
-    """Why the conversation goes to a person (a reason code of the handoff service)."""
-    slot_reason = tracker.slots.get("handoff_reason")
-    if isinstance(slot_reason, str) and slot_reason:
-        return slot_reason
-    if emotion and emotion.get("label") in EMOTION_REASONS and (emotion.get("score") or 0) >= EMOTION_REASON_MIN_SCORE:
-        return EMOTION_REASONS[emotion["label"]]
+def _state_for_reason(tracker: Tracker) -> Dict[str, Any]:
+    """Events and slots for ``handoff_reason``, the latest message's NLU reading included.
+
+    Rasa copies the whole parse result (emotion too) into the user event; a
+    tracker built by hand may carry it only in ``latest_message``, so the
+    last user event gets it from there when it lacks one.
+    """
+    events = list(tracker.events or [])
+    latest = tracker.latest_message or {}
+    for i in range(len(events) - 1, -1, -1):
+        event = events[i]
+        if event.get("event") != "user":
+            continue
+        parse = dict(event.get("parse_data") or {})
+        if "emotion" not in parse and isinstance(latest.get("emotion"), dict):
+            parse["emotion"] = latest["emotion"]
+            events[i] = {**event, "parse_data": parse}
+        break
+    else:
+        if latest.get("text") or latest.get("intent"):
+            events.append({"event": "user", "text": latest.get("text") or "", "parse_data": latest})
+    return {"events": events, "slots": dict(tracker.slots or {})}
+
+
+def reason_and_topic(tracker: Tracker) -> tuple[str, str]:
+    """Why the conversation goes to a person and which skill group should take it."""
+    reason, topic = handoff_reason(_state_for_reason(tracker))
     intent = (tracker.latest_message or {}).get("intent", {}).get("name")
-    if intent in INTENT_REASONS:
-        return INTENT_REASONS[intent]
-    if intent == "affirm" and _last_bot_utterance(tracker) == "utter_offer_human":
-        return "repeated_misunderstanding"
-    return "explicit_request"
-
-
-def _last_bot_utterance(tracker: Tracker) -> Optional[str]:
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action")
-        if event.get("event") == "action" and str(event.get("name", "")).startswith("utter_"):
-            return event.get("name")
-    return None
+    if reason == "explicit_request" and intent == "affirm" and tracker.slots.get("verification_locked"):
+        # The rule "accepting a human after failed verification": say why.
+        return "verification_failed", "orders"
+    return reason, topic
 
 
 def summary_of(tracker: Tracker) -> Dict[str, Any]:
@@ -165,14 +134,15 @@ def build_ticket(tracker: Tracker, order: Optional[Dict[str, Any]] = None,
     """The JSON body for POST /api/bot/handoff."""
     emotion = emotion_of(tracker)
     slots = tracker.slots
+    reason, topic = reason_and_topic(tracker)
     if customer is None and (slots.get("customer_id") or slots.get("vip_tier")):
         customer = {"id": slots.get("customer_id"), "vip_tier": slots.get("vip_tier")}
     if order is None and slots.get("order_id"):
         order = {"id": slots.get("order_id"), "amount": slots.get("order_amount")}
     return {
         "conversation_id": tracker.sender_id,
-        "reason": reason_for(tracker, emotion),
-        "topic": topic_for(tracker),
+        "reason": reason,
+        "topic": topic,
         "emotion": emotion,
         "customer": customer,
         "order": order,

@@ -6,6 +6,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff import ActionHandoff
 from actions.handoff_ticket import build_ticket
+from bot.emotion import score_message
 
 
 def tracker(intent: str, text: str, events: list, slots: dict | None = None, emotion: dict | None = None) -> Tracker:
@@ -17,9 +18,17 @@ def tracker(intent: str, text: str, events: list, slots: dict | None = None, emo
                               "active_loop": {}, "latest_action_name": "action_listen"})
 
 
-def user(intent: str, text: str, entities: list | None = None) -> dict:
-    return {"event": "user", "text": text, "timestamp": 1.0,
-            "parse_data": {"intent": {"name": intent}, "entities": entities or [], "text": text}}
+def user(intent: str, text: str, entities: list | None = None, emotion: dict | None = None) -> dict:
+    parse = {"intent": {"name": intent, "confidence": 0.99}, "entities": entities or [], "text": text}
+    if emotion is not None:
+        parse["emotion"] = emotion
+    return {"event": "user", "text": text, "timestamp": 1.0, "parse_data": parse}
+
+
+def scored(intent: str, text: str, events: list | None = None, slots: dict | None = None) -> Tracker:
+    """A tracker whose last message carries the EmotionScorer's reading, as Rasa sends it."""
+    emotion = score_message(text).as_dict()
+    return tracker(intent, text, [*(events or []), user(intent, text, emotion=emotion)], slots, emotion)
 
 
 def test_ticket_carries_reason_topic_summary_and_slots():
@@ -42,15 +51,56 @@ def test_ticket_carries_reason_topic_summary_and_slots():
 
 
 def test_reason_comes_from_slot_then_emotion_then_intent():
-    events = [user("complain", "你们太差了！！")]
-    assert build_ticket(tracker("complain", "你们太差了！！", events))["reason"] == "complaint"
-    angry = {"label": "anger", "score": 0.92, "cues": ["！！", "太差"]}
-    ticket = build_ticket(tracker("complain", "你们太差了！！", events, emotion=angry))
-    assert ticket["reason"] == "anger" and ticket["emotion"] == {"label": "anger", "score": 0.92, "cues": ["！！", "太差"]}
-    slot = build_ticket(tracker("complain", "x", events, slots={"handoff_reason": "double_charge"}, emotion=angry))
-    assert slot["reason"] == "double_charge"
+    events = [user("complain", "你们太差了")]
+    assert build_ticket(tracker("complain", "你们太差了", events))["reason"] == "complaint"
+    angry = {"label": "angry", "score": 0.92, "cues": ["punct:!!", "negative:太差"], "threat": False,
+             "safety": False, "sarcasm": False}
+    ticket = build_ticket(tracker("complain", "你们太差了！！", [user("complain", "你们太差了！！")], emotion=angry))
+    assert ticket["reason"] == "anger"
+    assert ticket["emotion"] == {"label": "angry", "score": 0.92, "cues": ["punct:!!", "negative:太差"]}
+    # A reason an action (or the policy) set after the shopper's message wins.
+    set_now = events + [{"event": "slot", "name": "handoff_reason", "value": "double_charge"}]
+    slot = build_ticket(tracker("complain", "x", set_now, slots={"handoff_reason": "double_charge"}, emotion=angry))
+    assert slot["reason"] == "double_charge" and slot["topic"] == "orders"
     lost = build_ticket(tracker("report_lost_package", "快递丢了", [user("report_lost_package", "快递丢了")]))
     assert lost["reason"] == "lost_parcel" and lost["topic"] == "logistics"
+
+
+def test_angry_message_gives_reason_anger_with_the_score_on_the_ticket():
+    text = "什么破快递，垃圾！都五天了还不到"
+    ticket = build_ticket(scored("track_shipment", text))
+    reading = score_message(text)
+    assert reading.score >= 0.6
+    assert ticket["reason"] == "anger" and ticket["topic"] == "logistics"
+    assert ticket["emotion"]["label"] == "angry" and ticket["emotion"]["score"] == reading.score
+    assert "negative:垃圾" in ticket["emotion"]["cues"]
+
+
+def test_threat_gives_reason_threat_even_when_the_intent_is_a_complaint():
+    ticket = build_ticket(scored("complain", "再不处理我就去12315投诉你们"))
+    assert ticket["reason"] == "threat" and ticket["topic"] == "complaints"
+    assert any(c.startswith("threat:") for c in ticket["emotion"]["cues"])
+
+
+def test_calm_request_for_a_person_is_an_explicit_request():
+    events = [user("track_shipment", "快递到哪了", [{"entity": "order_id", "value": "3829104857263541"}])]
+    ticket = build_ticket(scored("request_human", "麻烦帮我转人工客服", events))
+    assert ticket["reason"] == "explicit_request" and ticket["topic"] == "logistics"
+    assert ticket["emotion"]["label"] == "calm" and ticket["emotion"]["score"] == 0
+
+
+def test_a_stale_reason_from_an_earlier_handoff_is_not_reused():
+    events = [user("complain", "我要投诉"), {"event": "slot", "name": "handoff_reason", "value": "complaint"},
+              {"event": "action", "name": "action_handoff"}, {"event": "resume"},
+              user("request_human", "转人工")]
+    ticket = build_ticket(tracker("request_human", "转人工", events, slots={"handoff_reason": "complaint"}))
+    assert ticket["reason"] == "explicit_request"
+
+
+def test_accepting_a_human_after_failed_verification_says_so():
+    events = [user("affirm", "好的")]
+    ticket = build_ticket(tracker("affirm", "好的", events, slots={"verification_locked": True}))
+    assert ticket["reason"] == "verification_failed" and ticket["topic"] == "orders"
 
 
 def test_accepting_the_offer_of_a_human_is_a_repeated_misunderstanding():
