@@ -3,9 +3,11 @@
 Posts the ticket (actions/handoff_ticket.py) to the handoff service with the
 shared bot secret, tells the shopper their place in the queue and the
 estimated wait, and pauses the Rasa conversation so the bot stays silent
-while a person answers (the handoff service resumes it afterwards). If the
-handoff service cannot be reached the shopper gets a polite note and the bot
-keeps serving.
+while a person answers (the handoff service resumes it afterwards). A form
+that was active is closed first, so after the agent the bot starts afresh
+instead of asking the form's question again. If the handoff service cannot
+be reached the shopper gets a polite note and the bot keeps serving (and
+the form, if any, goes on).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import aiohttp
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused
+from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.handoff_ticket import build_ticket
@@ -77,6 +79,13 @@ def wait_minutes(seconds: Optional[float]) -> int:
     return max(1, round((seconds or 0) / 60))
 
 
+def close_active_form(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """Events that end the active form, if any, before the conversation pauses."""
+    if not tracker.active_loop_name:
+        return []
+    return [ActiveLoop(None), SlotSet("requested_slot", None)]
+
+
 class ActionHandoff(Action):
     def name(self) -> Text:
         return "action_handoff"
@@ -101,4 +110,4 @@ class ActionHandoff(Action):
                 ahead=max(int(answer.get("queue_position") or 1) - 1, 0),
                 wait_minutes=wait_minutes(answer.get("estimated_wait_seconds")),
             )
-        return [ConversationPaused()]
+        return close_active_form(tracker) + [ConversationPaused()]

@@ -116,3 +116,37 @@ async def test_unreachable_service_gives_a_polite_message_and_no_pause(monkeypat
     events = await ActionHandoff().run(dispatcher, tracker("request_human", "转人工", [user("request_human", "转人工")]), {})
     assert events == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_handoff_unavailable"]
+
+
+def in_form(form: str | None) -> Tracker:
+    state = tracker("request_human", "转人工", [user("request_human", "转人工")],
+                    slots={"requested_slot": "return_reason"} if form else {}).current_state()
+    state["active_loop"] = {"name": form} if form else {}
+    return Tracker.from_dict(state)
+
+
+async def queued(ticket):
+    return {"status": "queued", "queue_position": 2, "estimated_wait_seconds": 130}
+
+
+async def test_handoff_closes_an_active_form_before_pausing(monkeypatch):
+    monkeypatch.setattr("actions.handoff.post_ticket", queued)
+    dispatcher = CollectingDispatcher()
+    events = await ActionHandoff().run(dispatcher, in_form("return_form"), {})
+    assert events == [{"event": "active_loop", "name": None, "timestamp": None},
+                      {"event": "slot", "name": "requested_slot", "value": None, "timestamp": None},
+                      {"event": "pause", "timestamp": None}]
+    assert dispatcher.messages[0]["response"] == "utter_handoff_queued"
+    assert dispatcher.messages[0]["ahead"] == 1 and dispatcher.messages[0]["wait_minutes"] == 2
+
+
+async def test_handoff_without_a_form_only_pauses(monkeypatch):
+    monkeypatch.setattr("actions.handoff.post_ticket", queued)
+    events = await ActionHandoff().run(CollectingDispatcher(), in_form(None), {})
+    assert [e["event"] for e in events] == ["pause"]
+
+
+async def test_failed_handoff_leaves_the_form_running(monkeypatch):
+    monkeypatch.setenv("KEFU_HANDOFF_URL", "http://127.0.0.1:9")
+    events = await ActionHandoff().run(CollectingDispatcher(), in_form("return_form"), {})
+    assert events == []
