@@ -79,3 +79,43 @@ def utter_empathy(dispatcher: Any, tracker: Any) -> bool:
         return False
     dispatcher.utter_message(text=prefix + "小美马上为您处理~")
     return True
+
+
+# Answers that already open with an apology need no second one in front.
+_ALREADY_SORRY = ("抱歉", "非常抱歉", "真的非常抱歉", "对不起", "不好意思")
+
+
+class EmpathyFirst:
+    """A dispatcher whose first message to an upset shopper starts with the apology.
+
+    Wraps a rasa_sdk ``CollectingDispatcher`` for actions with several answer
+    paths: the first text message gets ``empathy_prefix`` in front (one
+    bubble); a first templated response (``response=...``) gets the apology
+    as its own bubble before it (``utter_empathy``). Later messages and calm
+    shoppers are unchanged; text that already apologises is left alone.
+    """
+
+    def __init__(self, dispatcher: Any, tracker: Any) -> None:
+        self._dispatcher = dispatcher
+        self._prefix = empathy_prefix(tracker)
+
+    def utter_message(self, text: Optional[str] = None, **kwargs: Any) -> None:
+        prefix, self._prefix = self._prefix, None
+        if prefix:
+            if text and not kwargs.get("response") and not kwargs.get("template"):
+                if not text.startswith(_ALREADY_SORRY):
+                    text = prefix + text
+            else:
+                self._dispatcher.utter_message(text=prefix + "小美马上为您处理~")
+        self._dispatcher.utter_message(text=text, **kwargs)
+
+    def flush(self) -> bool:
+        """Send the apology now, as its own bubble, if nothing was said yet (e.g. a form asks next)."""
+        prefix, self._prefix = self._prefix, None
+        if not prefix:
+            return False
+        self._dispatcher.utter_message(text=prefix + "小美马上为您处理~")
+        return True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dispatcher, name)

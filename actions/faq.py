@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.empathy import utter_empathy
 from actions.policy import policy_figures
 
 logger = logging.getLogger(__name__)
@@ -57,5 +58,6 @@ class ActionAnswerFaq(Action):
             logger.info("no usable faq answer (key=%s); asking to rephrase", key)
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
+        utter_empathy(dispatcher, tracker)  # an upset shopper hears an apology first
         dispatcher.utter_message(response=response, **policy_figures())
         return []

@@ -8,6 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.empathy import EmpathyFirst
 from actions.guide_search import best_section
 from actions.shop.models import Product
 from actions.shop.repository import ShopUnavailable
@@ -42,6 +43,7 @@ class ActionAskProductUsage(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         question = (tracker.latest_message or {}).get("text") or ""
+        dispatcher = EmpathyFirst(dispatcher, tracker)  # an upset shopper hears an apology first
         try:
             product = await self._product(tracker)
         except ShopUnavailable:

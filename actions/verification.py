@@ -18,12 +18,13 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.empathy import EmpathyFirst
 from actions.parsing import (
     ORDER_NO, PHONE_TAIL, digits_only, digit_runs, order_no_in, phone_tail_in,
     wants_latest_order,
 )
 from actions.shop.models import Order
-from actions.shop.repository import ShopRepository, ShopUnavailable
+from actions.shop.repository import ShopRepository, ShopUnavailable, Verification
 from actions.wording import SHOP_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ VERIFIED_CUSTOMER = "verified_customer_id"
 FAILURES = "verify_failures"
 LOCKED = "verification_locked"
 PENDING = "pending_request"
+# The verified buyer as action_handoff puts them on the ticket (customer id, VIP tier).
+CUSTOMER_ID = "customer_id"
+VIP_TIER = "vip_tier"
 
 LOCKED_TEXT = ("为了保护您的账户安全，连续{n}次核对未通过后，本次对话小美不能再查询订单信息了。"
                "需要的话可以回复「转人工」，由人工客服帮您核实处理。").format(n=MAX_TRIES)
@@ -49,6 +53,12 @@ def repository() -> ShopRepository:
 
 def masked(order_no: Optional[str]) -> str:
     return f"{order_no[:4]}…{order_no[-4:]}" if order_no and len(order_no) > 8 else "?"
+
+
+def customer_slots(check: Verification) -> List[EventType]:
+    """The verified buyer for later handoff tickets: who they are and their VIP tier."""
+    return [SlotSet(VERIFIED_CUSTOMER, str(check.customer_id)), SlotSet(CUSTOMER_ID, str(check.customer_id)),
+            SlotSet(VIP_TIER, check.vip_tier)]
 
 
 def failures(tracker: Tracker) -> int:
@@ -81,6 +91,8 @@ class OrderAction(Action, ABC):
 
     async def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                      resumed: bool) -> List[EventType]:
+        # An upset shopper hears an apology before whatever this answer turns out to be.
+        dispatcher = EmpathyFirst(dispatcher, tracker)
         if tracker.get_slot(LOCKED):
             logger.info("%s refused: verification locked (%s)", self.name(), tracker.sender_id)
             dispatcher.utter_message(text=LOCKED_TEXT)
@@ -98,7 +110,10 @@ class OrderAction(Action, ABC):
                     return events + [ActiveLoop(VERIFY_FORM)]
                 dispatcher.utter_message(text="抱歉亲，没有找到这个订单，请核对订单号后再告诉我哦。")
                 return events
-            return events + await self.handle(order, dispatcher, tracker)
+            events = events + await self.handle(order, dispatcher, tracker)
+            if any(e.get("event") == "active_loop" and e.get("name") for e in events):
+                dispatcher.flush()  # the form asks next: the apology must not wait for it
+            return events
         except ShopUnavailable:
             logger.error("%s: shop database unavailable", self.name())
             dispatcher.utter_message(text=SHOP_UNAVAILABLE)
@@ -126,7 +141,7 @@ class OrderAction(Action, ABC):
                 logger.info("order %s not verified for this shopper; asking again", masked(asked))
                 return None, None
             order = await repo.get_order(asked)
-            return order, [SlotSet(VERIFIED_ORDER, asked), SlotSet(VERIFIED_CUSTOMER, str(check.customer_id))]
+            return order, [SlotSet(VERIFIED_ORDER, asked), *customer_slots(check)]
         order = await repo.get_order(verified)
         return order, ([] if order is not None else [SlotSet(VERIFIED_ORDER, None)])
 
@@ -195,7 +210,7 @@ class ValidateVerifyOrderForm(FormValidationAction):
             logger.info("order %s verified", masked(order_no))
             return events + [
                 SlotSet(VERIFIED_ORDER, order_no),
-                SlotSet(VERIFIED_CUSTOMER, str(check.customer_id)),
+                *customer_slots(check),
                 SlotSet(FAILURES, 0),
             ]
         tries = failures(tracker) + 1

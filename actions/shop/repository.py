@@ -52,6 +52,7 @@ class Verification:
     outcome: str  # "ok" | "unknown_order" | "phone_mismatch"
     order_no: Optional[str] = None
     customer_id: Optional[int] = None
+    vip_tier: Optional[str] = None  # the buyer's membership tier: the handoff ticket's priority uses it
 
     @property
     def ok(self) -> bool:
@@ -98,7 +99,7 @@ class ShopRepository:
         async with self._session() as session:
             row = (
                 await session.execute(
-                    select(Order.order_no, Order.customer_id, Customer.phone)
+                    select(Order.order_no, Order.customer_id, Customer.phone, Customer.vip_tier)
                     .join(Customer, Customer.id == Order.customer_id)
                     .where(Order.order_no == order_no)
                 )
@@ -107,7 +108,7 @@ class ShopRepository:
             return Verification("unknown_order")
         if not row.phone.endswith(phone_tail):
             return Verification("phone_mismatch")
-        return Verification("ok", row.order_no, row.customer_id)
+        return Verification("ok", row.order_no, row.customer_id, row.vip_tier)
 
     async def get_order(self, order_no: str) -> Optional[Order]:
         """The order with items, parcel, refunds and requests loaded."""
