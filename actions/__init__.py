@@ -6,3 +6,8 @@ Modules are split by concern: ``faq`` (policy answers), ``verification``
 (product guides). ``shop`` holds the database layer, ``demo`` the demo-shop
 generator and ``importer`` the JSON import of a real shop's data.
 """
+
+from bot.pii import install_log_masking
+
+# Shoppers' phones, order numbers and addresses never reach the action server's logs.
+install_log_masking()

@@ -33,8 +33,10 @@ async def search(ctx: Context, query: str | None = None, topic: str | None = Non
     if topic:
         stmt = stmt.where(QuickReply.topic.in_((topic, GENERAL_SKILL)))
     if query:
-        like = f"%{query.strip()}%"
-        stmt = stmt.where(or_(QuickReply.title.like(like), QuickReply.text.like(like)))
+        # Searched as typed: % and _ are characters here, not LIKE wildcards.
+        needle = query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        like = f"%{needle}%"
+        stmt = stmt.where(or_(QuickReply.title.like(like, escape="\\"), QuickReply.text.like(like, escape="\\")))
     async with ctx.sessions() as session:
         rows = (await session.execute(stmt.order_by(QuickReply.topic, QuickReply.id).limit(200))).scalars().all()
     return [reply_json(r) for r in rows]

@@ -10,6 +10,9 @@ from aiohttp import web
 from .errors import HandoffError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible characters that only hide or reorder text (zero-width space, bidi
+# overrides that make "exe.txt" read as "txt.exe", BOM); emoji joiners are kept.
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_\-:.@]{1,64}$")
 
 
@@ -23,29 +26,47 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         raise HandoffError("empty_body", "A JSON object body is required.")
     try:
         body = json.loads(raw)
+        if not isinstance(body, dict):
+            raise HandoffError("malformed_json", "The request body must be a JSON object.")
+        return _valid_unicode(body)
     except (ValueError, UnicodeDecodeError):
         raise HandoffError("malformed_json", "The request body is not valid JSON.")
-    if not isinstance(body, dict):
-        raise HandoffError("malformed_json", "The request body must be a JSON object.")
-    return body
+    except RecursionError:  # [[[[...]]]] thousands deep
+        raise HandoffError("malformed_json", "The request body is nested too deeply.")
+
+
+def _valid_unicode(value: Any) -> Any:
+    """Lone UTF-16 surrogates ("\\ud800" in JSON) become "?": they cannot be stored or sent on."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [_valid_unicode(v) for v in value]
+    if isinstance(value, dict):
+        return {_valid_unicode(k): _valid_unicode(v) for k, v in value.items()}
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def parse_json_text(raw: str) -> dict[str, Any]:
     """A WebSocket frame as a JSON object."""
     try:
         body = json.loads(raw)
+        if not isinstance(body, dict):
+            raise HandoffError("malformed_json", "The message must be a JSON object.")
+        return _valid_unicode(body)
     except ValueError:
         raise HandoffError("malformed_json", "The message is not valid JSON.")
-    if not isinstance(body, dict):
-        raise HandoffError("malformed_json", "The message must be a JSON object.")
-    return body
+    except RecursionError:
+        raise HandoffError("malformed_json", "The message is nested too deeply.")
 
 
 def message_text(value: Any, max_chars: int, field: str = "text") -> str:
     """A chat message: a non-empty string within the length limit, control characters removed."""
     if not isinstance(value, str):
         raise HandoffError("bad_text", f"{field} must be a string.")
-    cleaned = _CONTROL.sub("", value).strip()
+    cleaned = _INVISIBLE.sub("", _CONTROL.sub("", value)).strip()
     if not cleaned:
         raise HandoffError("empty_text", f"{field} must not be empty.")
     if len(cleaned) > max_chars:

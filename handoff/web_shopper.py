@@ -44,10 +44,10 @@ async def list_messages(request: web.Request) -> web.Response:
 @routes.post("/api/shopper/messages")
 async def post_message(request: web.Request) -> web.Response:
     conversation_id = await _shopper_conversation(request)
-    limits_of(request).shopper_message(request, conversation_id)
     ctx = ctx_of(request)
     body = await read_json(request)
     text = message_text(body.get("text"), int(ctx.settings.limits["max_message_chars"]))
+    limits_of(request).shopper_message(request, conversation_id)  # refused input does not count
     payload = body.get("payload") if isinstance(body.get("payload"), str) else None
     stored = await shopper_says(ctx, conversation_id, text, payload[:200] if payload else None)
     return web.json_response({"message": stored}, status=201)
@@ -105,10 +105,11 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
 async def _handle_frame(request: web.Request, sock: ShopperSocket, data: dict, max_chars: int) -> None:
     ctx = ctx_of(request)
     kind = data.get("type")
-    if kind in ("message", "rating", "request_human"):
+    if kind in ("rating", "request_human"):
         limits_of(request).shopper_message(request, sock.conversation_id)
     if kind == "message":
         text = message_text(data.get("text"), max_chars)
+        limits_of(request).shopper_message(request, sock.conversation_id)
         payload = data.get("payload") if isinstance(data.get("payload"), str) else None
         await shopper_says(ctx, sock.conversation_id, text, payload[:200] if payload else None)
     elif kind == "rating":
