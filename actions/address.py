@@ -8,6 +8,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.parsing import plain_text
 from actions.shop.models import NOT_SHIPPED_STATES, Order
 from actions.shop.repository import OrderStateChanged, ShopUnavailable
 from actions.verification import VERIFIED_ORDER, OrderAction, masked, order_action, repository
@@ -16,6 +17,7 @@ from actions.wording import SHOP_UNAVAILABLE
 logger = logging.getLogger(__name__)
 
 ADDRESS_MARKERS = "省市区县镇乡村路街道巷弄号栋幢楼单元室"
+MAX_ADDRESS_CHARS = 120  # longer is not an address (and would not fit a shipping label)
 
 
 def looks_like_address(text: str) -> bool:
@@ -50,7 +52,7 @@ class ValidateAddressForm(FormValidationAction):
 
     def validate_new_address(self, value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain) -> Dict[Text, Any]:
-        text = str(value or "").strip()
+        text = plain_text(value, MAX_ADDRESS_CHARS) or ""
         if looks_like_address(text):
             return {"new_address": text}
         dispatcher.utter_message(text="亲，地址好像不太完整哦，请按「省 市 区 街道 门牌号」的格式发一下完整地址~")

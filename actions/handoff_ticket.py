@@ -17,6 +17,7 @@ Pure functions over a rasa_sdk ``Tracker`` so they are easy to test:
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -139,6 +140,8 @@ def build_ticket(tracker: Tracker, order: Optional[Dict[str, Any]] = None,
         customer = {"id": slots.get("customer_id"), "vip_tier": slots.get("vip_tier")}
     if order is None and slots.get("order_id"):
         order = {"id": slots.get("order_id"), "amount": slots.get("order_amount")}
+    if order is not None and not re.fullmatch(r"\d{16,19}", str(order.get("id") or "")):
+        order = None  # not an order number (e.g. 960 digits typed): the ticket must not be refused for it
     return {
         "conversation_id": tracker.sender_id,
         "reason": reason,

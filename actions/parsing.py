@@ -54,3 +54,14 @@ def digits_only(value) -> str:
 def digit_runs(text: Optional[str]) -> list:
     """Every run of digits in the text, after normalising."""
     return _DIGITS.findall(normalise(text))
+
+
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def plain_text(value, max_chars: int) -> Optional[str]:
+    """Free text a shopper typed, fit to store: control and bidi characters and lone
+    surrogates (which no database accepts) removed, trimmed; None if longer than ``max_chars``."""
+    text = str(value or "").encode("utf-8", "replace").decode("utf-8")
+    text = _UNSTORABLE.sub("", text).strip()
+    return text if len(text) <= max_chars else None

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility import is_quality_issue, return_refusal, shipping_payer
-from actions.parsing import normalise
+from actions.parsing import normalise, plain_text
 from actions.policy import figure
 from actions.shop.models import DELIVERED_STATES, IN_TRANSIT_STATES, NOT_SHIPPED_STATES, Order, OrderItem
 from actions.shop.repository import ShopUnavailable
@@ -152,7 +152,7 @@ class ValidateReturnForm(_ItemValidation, FormValidationAction):
         return slots + ["return_confirmed"]
 
     async def validate_return_reason(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        reason = str(value or "").strip()
+        reason = plain_text(value, 500) or ""
         if len(reason) < 2:
             dispatcher.utter_message(text="亲，麻烦说一下退货原因哦，比如「尺码不合适」「不喜欢」「收到时破损了」。")
             return {"return_reason": None}
@@ -172,7 +172,7 @@ class ValidateReturnForm(_ItemValidation, FormValidationAction):
         return {"return_reason": reason, "return_quality": quality}
 
     def validate_damage_description(self, value: Any, dispatcher, tracker: Tracker, domain) -> Dict[Text, Any]:
-        text = str(value or "").strip()
+        text = plain_text(value, 1000) or ""
         if len(text) < 4:
             dispatcher.utter_message(text="亲，请再具体描述一下问题（哪里坏了/发错了什么），方便仓库核实哦。")
             return {"damage_description": None}
