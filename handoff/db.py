@@ -48,7 +48,31 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed, connect_args={"timeout": 30})
         _make_sqlite_single_writer(engine)
         return engine
-    return create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    _ping_survives_killed_backends(engine)
+    return engine
+
+
+def _ping_survives_killed_backends(engine: AsyncEngine) -> None:
+    """Make pool_pre_ping replace connections whose backend PostgreSQL terminated.
+
+    asyncpg reports such a connection as ``InternalClientError: cannot switch to
+    state 15``, which SQLAlchemy 1.4 does not count as a disconnect, so the ping
+    raised instead of reconnecting (sqlalchemy issue 13241, asyncpg issue 1069).
+    """
+    dialect = engine.sync_engine.dialect
+    ping = dialect.do_ping
+
+    def do_ping(dbapi_connection) -> bool:
+        try:
+            return ping(dbapi_connection)
+        except Exception as error:
+            if type(error).__name__ in ("InternalClientError", "ConnectionDoesNotExistError") \
+                    or isinstance(error, (ConnectionError, OSError)):
+                return False  # the pool drops this connection and opens a fresh one
+            raise
+
+    dialect.do_ping = do_ping
 
 
 def _make_sqlite_single_writer(engine: AsyncEngine) -> None:

@@ -29,4 +29,13 @@ def is_database_outage(error: BaseException) -> bool:
         return True
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
+    # asyncpg raises these unwrapped while connecting: connection exceptions (08), admin
+    # shutdown / cannot connect now (57P), too many connections, database not accepting
+    # connections (55000) or gone (3D000).
+    sqlstate = getattr(error, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate.startswith(("08", "57P", "53300", "55000", "3D000")):
+        return True
+    if type(error).__module__.startswith("asyncpg") and type(error).__name__ in (
+            "InterfaceError", "InternalClientError", "ConnectionDoesNotExistError"):
+        return True
     return isinstance(error, (ConnectionError, OSError)) and not isinstance(error, FileNotFoundError)
