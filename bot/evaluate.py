@@ -18,6 +18,7 @@ from typing import Any
 import opencc
 
 from bot.catalogue import load_catalogue
+from bot.textnorm import normalise
 
 RETRIEVAL_INTENT = "faq"
 
@@ -76,7 +77,9 @@ def load_examples(path: str | Path) -> list[Example]:
         gold = []
         for entity in message.get("entities") or []:
             value = str(entity["value"])
-            value = catalogue.canonical(entity["entity"], value) or value
+            value = (catalogue.canonical(entity["entity"], value)
+                     or catalogue.canonical(entity["entity"], normalise(value).text)
+                     or normalise(value).text)
             gold.append((entity["entity"], value))
         examples.append(Example(message.get("text"), intent, full if key else None, gold))
     return examples

@@ -44,21 +44,27 @@ def _seed_demo_shop(env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def rasa_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[services.Stack]:
-    """A running Rasa server and action server over a freshly seeded demo shop."""
+    """The whole product running: handoff service, action server and Rasa server.
+
+    Over a freshly seeded demo shop and demo agents, on free ports, with the
+    production commands (the same ones the Procfile runs).
+    """
     workdir = tmp_path_factory.mktemp("stack")
     rasa_port, actions_port, handoff_port = (services.free_port() for _ in range(3))
     env = services.base_env(workdir, actions_port, handoff_port)
+    env["KEFU_RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
     _seed_demo_shop(env)
-    actions = services.start("actions", services.actions_command(actions_port), env,
-                             f"http://127.0.0.1:{actions_port}/health", workdir)
+    subprocess.run([sys.executable, "-m", "handoff.seed"], cwd=services.ROOT,
+                   env={**os.environ, **env}, check=True, capture_output=True)
+    started: list[services.Process] = []
     try:
-        rasa = services.start("rasa", services.rasa_command(trained_model, rasa_port), env,
-                              f"http://127.0.0.1:{rasa_port}/status?token=test-rasa-token", workdir,
-                              timeout=240)
-    except Exception:
-        actions.stop()
-        raise
-    try:
+        started.append(services.start("handoff", [sys.executable, "-m", "handoff"], env,
+                                      f"http://127.0.0.1:{handoff_port}/healthz", workdir))
+        started.append(services.start("actions", services.actions_command(actions_port), env,
+                                      f"http://127.0.0.1:{actions_port}/health", workdir))
+        started.append(services.start("rasa", services.rasa_command(trained_model, rasa_port), env,
+                                      f"http://127.0.0.1:{rasa_port}/status?token=test-rasa-token",
+                                      workdir, timeout=240))
         yield services.Stack(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             actions_url=f"http://127.0.0.1:{actions_port}",
@@ -70,6 +76,6 @@ def rasa_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
             logdir=workdir,
         )
     finally:
-        rasa.stop()
-        actions.stop()
+        for process in reversed(started):
+            process.stop()
         services.copy_logs(workdir)

@@ -54,3 +54,19 @@ def test_diet_guesses_are_canonicalised_and_unknown_products_dropped():
     merged = extractor.merge("发顺丰快递的那个炸锅3829104857263541", diet)
     assert [(e["entity"], e["value"]) for e in merged] == [
         ("carrier", "顺丰"), ("product", "空气炸锅"), ("order_id", "3829104857263541")]
+
+
+def test_identifiers_of_impossible_shape_are_dropped():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.entity_shapes import EntityShapeFilter
+
+    message = Message({"text": "下线了 886", "entities": [
+        {"entity": "phone_tail", "value": "886", "start": 4, "end": 7},
+        {"entity": "phone_tail", "value": "6621", "start": 0, "end": 4},
+        {"entity": "order_id", "value": "12345", "start": 0, "end": 5},
+        {"entity": "product", "value": "空气炸锅", "start": 0, "end": 4},
+    ]})
+    EntityShapeFilter().process([message])
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [
+        ("phone_tail", "6621"), ("product", "空气炸锅")]
