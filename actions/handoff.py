@@ -30,6 +30,10 @@ TIMEOUT_SECONDS = 8
 class HandoffUnavailable(Exception):
     """The handoff service did not take the ticket."""
 
+    def __init__(self, message: str, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
 
 def handoff_url() -> str:
     return os.environ.get("KEFU_HANDOFF_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -39,8 +43,27 @@ def bot_secret() -> str:
     return os.environ.get("KEFU_BOT_SECRET", "dev-bot-secret")
 
 
+# Pauses before retrying while the service restarts (connection refused, 502/503), ~12 s in
+# all: a graceful restart waits up to bot_reply_timeout_seconds (5 s) for in-flight turns, then
+# the new process needs a few seconds to start. The ticket must not be lost to a restart, and
+# posting it twice is harmless (one open ticket per conversation: 200 "created": false).
+RETRY_DELAYS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+
+
 async def post_ticket(ticket: Dict[str, Any]) -> Dict[str, Any]:
     """POST /api/bot/handoff; the service's answer (queue place, wait ...)."""
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            return await _post_ticket_once(ticket)
+        except HandoffUnavailable as error:
+            if delay is None or not error.retryable:
+                raise
+            log.info("handoff service not ready (%s); retrying in %.2f s", error, delay)
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+async def _post_ticket_once(ticket: Dict[str, Any]) -> Dict[str, Any]:
     try:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS)) as session:
             async with session.post(
@@ -49,8 +72,10 @@ async def post_ticket(ticket: Dict[str, Any]) -> Dict[str, Any]:
             ) as resp:
                 body = await resp.json(content_type=None)
                 if resp.status not in (200, 201):
-                    raise HandoffUnavailable(f"HTTP {resp.status}: {body}")
+                    raise HandoffUnavailable(f"HTTP {resp.status}: {body}", retryable=resp.status in (502, 503))
                 return body
+    except aiohttp.ClientConnectionError as error:
+        raise HandoffUnavailable(str(error) or type(error).__name__, retryable=True) from error
     except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
         raise HandoffUnavailable(str(error) or type(error).__name__) from error
 
