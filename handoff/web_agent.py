@@ -10,7 +10,7 @@ from . import quick_replies
 from .agents import agent_json, agent_loads, list_agents, login, logout, set_status
 from .auth import bearer
 from .conversations import messages_after
-from .errors import HandoffError
+from .errors import HandoffError, is_database_outage
 from .live import AgentSocket
 from .models import Agent, Conversation, Ticket
 from .tickets import (
@@ -271,6 +271,11 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                     raise HandoffError("unknown_type", "type must be watch, unwatch or ping.")
             except HandoffError as error:
                 await sock.send({"type": "error", **error.as_json()})
+            except Exception as error:  # database gone for a moment: the console retries, the socket stays
+                if not is_database_outage(error):
+                    raise
+                await sock.send({"type": "error", "error": "service_unavailable",
+                                 "message": "Database unavailable; try again in a moment."})
     finally:
         await hub.remove_agent(sock)
     return ws

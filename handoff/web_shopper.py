@@ -80,7 +80,12 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
     hub = request.app[HUB]
     hub.add_shopper(sock)
     try:
-        await sock.refresh(ctx)
+        try:
+            await sock.refresh(ctx)
+        except Exception as error:  # the database went away right now: say so, keep the socket
+            if not is_database_outage(error):
+                raise
+            await sock.send({"type": "error", "error": "service_unavailable", "message": DATABASE_DOWN_TEXT})
         async for frame in ws:
             if frame.type == WSMsgType.TEXT:
                 try:
