@@ -12,6 +12,7 @@ the form, if any, goes on).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 from typing import Any, Dict, List, Optional, Text
@@ -43,16 +44,29 @@ def bot_secret() -> str:
     return os.environ.get("KEFU_BOT_SECRET", "dev-bot-secret")
 
 
-# Pauses before retrying while the service restarts (connection refused, 502/503), ~12 s in
-# all: a graceful restart waits up to bot_reply_timeout_seconds (5 s) for in-flight turns, then
-# the new process needs a few seconds to start. The ticket must not be lost to a restart, and
-# posting it twice is harmless (one open ticket per conversation: 200 "created": false).
-RETRY_DELAYS = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0)
+def retry_delays() -> List[float]:
+    """Pauses before retrying while the service restarts (connection refused, 502/503).
+
+    ``KEFU_HANDOFF_RETRY_SECONDS`` in all (default 20): a graceful restart lets
+    in-flight turns finish, then the new process needs a few seconds to start,
+    more on a busy machine. The ticket must not be lost to a restart, and posting
+    it twice is harmless (one open ticket per conversation: 200 "created": false).
+    """
+    try:
+        budget = float(os.environ.get("KEFU_HANDOFF_RETRY_SECONDS", "20"))
+    except ValueError:
+        budget = 20.0
+    delays: List[float] = []
+    for step in itertools.chain((0.25, 0.5, 1.0, 1.5, 2.0, 3.0), itertools.repeat(4.0)):
+        if sum(delays) + step > budget:
+            return delays
+        delays.append(step)
+    return delays  # pragma: no cover - the loop always returns
 
 
 async def post_ticket(ticket: Dict[str, Any]) -> Dict[str, Any]:
     """POST /api/bot/handoff; the service's answer (queue place, wait ...)."""
-    for delay in (*RETRY_DELAYS, None):
+    for delay in (*retry_delays(), None):
         try:
             return await _post_ticket_once(ticket)
         except HandoffUnavailable as error:

@@ -98,9 +98,13 @@ async def test_restart_under_load_loses_nothing_and_assigns_each_ticket_once(fak
 
         async def restart() -> None:
             await asyncio.sleep(0.8)
+            stopped_at = loop.time()
             process.popen.send_signal(signal.SIGTERM)  # graceful: in-flight requests finish
             await loop.run_in_executor(None, process.popen.wait, 30)
+            exited_at = loop.time()
             nonlocal_restarted.append(await loop.run_in_executor(None, start))
+            print(f"restart: old process exited after {exited_at - stopped_at:.1f} s, "
+                  f"new one ready after {loop.time() - stopped_at:.1f} s")
 
         async def all_shoppers() -> None:
             await asyncio.gather(*(shopper(n) for n in range(SHOPPERS)))
