@@ -12,6 +12,7 @@ from rasa.shared.nlu.constants import (
     ENTITIES,
     ENTITY_ATTRIBUTE_END,
     ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_VALUE,
     TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
@@ -73,7 +74,13 @@ class ChineseNormalizer(GraphComponent):
                 if span is None:
                     logger.warning("Entity %s lost in normalising %r", entity, raw)
                     continue
-                moved.append({**entity, ENTITY_ATTRIBUTE_START: span[0], ENTITY_ATTRIBUTE_END: span[1]})
+                value = entity.get(ENTITY_ATTRIBUTE_VALUE)
+                if isinstance(value, str):
+                    # A value written in Traditional or full-width would become a
+                    # synonym mapping the normalised text back to that form.
+                    value = normalise(value).text or value
+                moved.append({**entity, ENTITY_ATTRIBUTE_START: span[0], ENTITY_ATTRIBUTE_END: span[1],
+                              ENTITY_ATTRIBUTE_VALUE: value})
             message.set(ENTITIES, moved)
         message.set(TEXT, text)
         if not training:
