@@ -1,4 +1,4 @@
-"""python -m actions.demo [--force] [--seed N]: load the demo shop.
+"""python -m actions.demo [--force] [--seed N] [--sample]: load the demo shop.
 
 Idempotent for `make run`: does nothing when the shop database already holds
 orders, unless --force (which replaces them).
@@ -12,6 +12,19 @@ import sys
 from actions.demo.generator import DEFAULT_SEED, generate
 from actions.importer.loader import load_dataset, shop_has_data
 from actions.shop.db import dispose_engines, shop_db_url
+
+
+async def _print_sample(url: str) -> int:
+    from actions.demo.sample import sample_orders
+
+    try:
+        rows = await sample_orders(url)
+    finally:
+        await dispose_engines()
+    print("Demo orders to ask the bot about (order number / last 4 phone digits / state):")
+    for order_no, tail, status in rows:
+        print(f"  {order_no}  {tail}  {status}")
+    return 0
 
 
 async def _main(seed: int, force: bool, url: str) -> int:
@@ -31,7 +44,10 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="replace existing shop data")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--db-url", default=None)
+    parser.add_argument("--sample", action="store_true", help="print one demo order per state")
     args = parser.parse_args(argv)
+    if args.sample:
+        return asyncio.run(_print_sample(args.db_url or shop_db_url()))
     return asyncio.run(_main(args.seed, args.force, args.db_url or shop_db_url()))
 
 
