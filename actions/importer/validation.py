@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Set, Tuple
 
 from actions.shop.models import (
     ORDER_STATES,
@@ -52,6 +52,31 @@ class _Checker:
 
     def fail(self, where: str, field: str, message: str) -> None:
         self.problems.append(f"{where}.{field}: {message}")
+
+    def objects(self, items: Optional[Iterable[Any]], prefix: str) -> Iterator[Tuple[str, Dict]]:
+        """Yield (where, record) for each object in items; report each non-object."""
+        for i, rec in enumerate(items or []):
+            where = f"{prefix}[{i}]"
+            if not isinstance(rec, dict):
+                self.fail(where, "", "expected an object")
+                continue
+            yield where, rec
+
+    def unique(self, value: Any, seen: Set, where: str, field: str, message: str) -> None:
+        """Report value when seen already holds it, then remember it."""
+        if value in seen:
+            self.fail(where, field, message)
+        seen.add(value)
+
+    def key(self, rec: Dict, where: str, field: str, seen: Set, label: str, duplicate: str,
+            pattern: Optional[re.Pattern] = None) -> Tuple[Optional[str], str]:
+        """Check a record's identifying field and name the record by it from then on."""
+        value = self.text(rec, where, field, pattern=pattern)
+        if not value:
+            return None, where
+        where = f"{where} ({label}{value})"
+        self.unique(value, seen, where, field, duplicate)
+        return value, where
 
     def text(self, rec: Dict, where: str, field: str, required: bool = True,
              pattern: Optional[re.Pattern] = None, choices=None) -> Optional[str]:
@@ -125,18 +150,9 @@ def validate_dataset(data: Any) -> None:
     if check.problems:
         raise ShopDataError(check.problems)
 
-    products: Dict[str, Dict] = {}
-    for i, rec in enumerate(data["products"]):
-        where = f"products[{i}]"
-        if not isinstance(rec, dict):
-            check.fail(where, "", "expected an object")
-            continue
-        name = check.text(rec, where, "name")
-        if name:
-            where = f"products[{i}] ({name})"
-            if name in products:
-                check.fail(where, "name", "duplicates an earlier product")
-            products[name] = rec
+    products: Set[str] = set()
+    for where, rec in check.objects(data["products"], "products"):
+        _, where = check.key(rec, where, "name", products, "", "duplicates an earlier product")
         check.text(rec, where, "category")
         check.money(rec, where, "price")
         returnable = check.boolean(rec, where, "returnable", True)
@@ -151,55 +167,30 @@ def validate_dataset(data: Any) -> None:
         aliases = rec.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
             check.fail(where, "aliases", "expected a list of names")
-        seen = set()
-        for j, var in enumerate(rec.get("variants", []) or []):
-            vwhere = f"{where}.variants[{j}]"
-            if not isinstance(var, dict):
-                check.fail(vwhere, "", "expected an object")
-                continue
-            key = (var.get("size") or "", var.get("colour") or "")
-            if key in seen:
-                check.fail(vwhere, "size/colour", "duplicates an earlier variant")
-            seen.add(key)
+        seen: Set[Tuple[str, str]] = set()
+        for vwhere, var in check.objects(rec.get("variants", []), f"{where}.variants"):
+            size_colour = (var.get("size") or "", var.get("colour") or "")
+            check.unique(size_colour, seen, vwhere, "size/colour", "duplicates an earlier variant")
             check.integer(var, vwhere, "stock", 0)
 
-    customers: Dict[str, Dict] = {}
-    phones = set()
-    for i, rec in enumerate(data["customers"]):
-        where = f"customers[{i}]"
-        if not isinstance(rec, dict):
-            check.fail(where, "", "expected an object")
-            continue
-        cid = check.text(rec, where, "id")
-        if cid:
-            where = f"customers[{i}] (id {cid})"
-            if cid in customers:
-                check.fail(where, "id", "duplicates an earlier customer")
-            customers[cid] = rec
+    customers: Set[str] = set()
+    phones: Set[str] = set()
+    for where, rec in check.objects(data["customers"], "customers"):
+        _, where = check.key(rec, where, "id", customers, "id ", "duplicates an earlier customer")
         check.text(rec, where, "name")
         phone = check.text(rec, where, "phone", pattern=PHONE)
         if phone:
-            if phone in phones:
-                check.fail(where, "phone", "duplicates another customer's phone")
-            phones.add(phone)
+            check.unique(phone, phones, where, "phone", "duplicates another customer's phone")
         if rec.get("vip_tier") is not None:
             check.text(rec, where, "vip_tier", choices=VIP_TIERS)
         check.time(rec, where, "created_at")
 
-    order_nos = set()
-    tracking_nos = set()
-    rma_nos = set()
-    for i, rec in enumerate(data["orders"]):
-        where = f"orders[{i}]"
-        if not isinstance(rec, dict):
-            check.fail(where, "", "expected an object")
-            continue
-        order_no = check.text(rec, where, "order_no", pattern=ORDER_NO)
-        if order_no:
-            where = f"orders[{i}] (order_no {order_no})"
-            if order_no in order_nos:
-                check.fail(where, "order_no", "duplicates an earlier order")
-            order_nos.add(order_no)
+    order_nos: Set[str] = set()
+    tracking_nos: Set[str] = set()
+    rma_nos: Set[str] = set()
+    for where, rec in check.objects(data["orders"], "orders"):
+        _, where = check.key(rec, where, "order_no", order_nos, "order_no ",
+                             "duplicates an earlier order", pattern=ORDER_NO)
         customer = check.text(rec, where, "customer")
         if customer and customer not in customers:
             check.fail(where, "customer", f"no customer with id {customer!r}")
@@ -223,11 +214,7 @@ def validate_dataset(data: Any) -> None:
         if not isinstance(items, list) or not items:
             check.fail(where, "items", "expected at least one item")
             items = []
-        for j, item in enumerate(items):
-            iwhere = f"{where}.items[{j}]"
-            if not isinstance(item, dict):
-                check.fail(iwhere, "", "expected an object")
-                continue
+        for iwhere, item in check.objects(items, f"{where}.items"):
             product = check.text(item, iwhere, "product")
             if product and product not in products:
                 check.fail(iwhere, "product", f"no product named {product!r}")
@@ -242,29 +229,18 @@ def validate_dataset(data: Any) -> None:
                 check.text(shipment, swhere, "carrier")
                 tracking = check.text(shipment, swhere, "tracking_no")
                 if tracking:
-                    if tracking in tracking_nos:
-                        check.fail(swhere, "tracking_no", "duplicates another parcel")
-                    tracking_nos.add(tracking)
+                    check.unique(tracking, tracking_nos, swhere, "tracking_no",
+                                 "duplicates another parcel")
                 check.time(shipment, swhere, "shipped_at", required=True)
-                for k, event in enumerate(shipment.get("events", []) or []):
-                    ewhere = f"{swhere}.events[{k}]"
-                    if not isinstance(event, dict):
-                        check.fail(ewhere, "", "expected an object")
-                        continue
+                for ewhere, event in check.objects(shipment.get("events", []), f"{swhere}.events"):
                     check.time(event, ewhere, "time", required=True)
                     check.text(event, ewhere, "place")
                     check.text(event, ewhere, "text")
-        rmas_here = set()
-        for k, req in enumerate(rec.get("requests", []) or []):
-            rwhere = f"{where}.requests[{k}]"
-            if not isinstance(req, dict):
-                check.fail(rwhere, "", "expected an object")
-                continue
+        rmas_here: Set[str] = set()
+        for rwhere, req in check.objects(rec.get("requests", []), f"{where}.requests"):
             rma = check.text(req, rwhere, "rma_no")
             if rma:
-                if rma in rma_nos:
-                    check.fail(rwhere, "rma_no", "duplicates another request")
-                rma_nos.add(rma)
+                check.unique(rma, rma_nos, rwhere, "rma_no", "duplicates another request")
                 rmas_here.add(rma)
             check.text(req, rwhere, "kind", choices=REQUEST_KINDS)
             check.text(req, rwhere, "reason")
@@ -274,11 +250,7 @@ def validate_dataset(data: Any) -> None:
             if not isinstance(item_index, int) or not 0 <= item_index < len(items):
                 check.fail(rwhere, "item", f"expected an index into items (0..{len(items) - 1})")
             check.time(req, rwhere, "created_at", required=True)
-        for k, refund in enumerate(rec.get("refunds", []) or []):
-            fwhere = f"{where}.refunds[{k}]"
-            if not isinstance(refund, dict):
-                check.fail(fwhere, "", "expected an object")
-                continue
+        for fwhere, refund in check.objects(rec.get("refunds", []), f"{where}.refunds"):
             check.money(refund, fwhere, "amount")
             check.text(refund, fwhere, "channel", choices=PAYMENT_CHANNELS)
             check.text(refund, fwhere, "state", choices=REFUND_STATES)
