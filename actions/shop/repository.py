@@ -74,6 +74,22 @@ def _order_loads():
     )
 
 
+async def _unshipped_order(session: AsyncSession, order_no: str) -> Order:
+    """Lock the order row for a change only an unshipped order allows.
+
+    Raises LookupError when there is no such order and OrderStateChanged when it
+    shipped (or was cancelled) since the action checked it.
+    """
+    order = await session.scalar(
+        select(Order).where(Order.order_no == order_no).with_for_update()
+    )
+    if order is None:
+        raise LookupError(order_no)
+    if order.status not in NOT_SHIPPED_STATES:
+        raise OrderStateChanged(order.status)
+    return order
+
+
 class ShopRepository:
     """The shop database as the actions see it."""
 
@@ -189,13 +205,7 @@ class ShopRepository:
         """Replace the delivery address; only while the order has not shipped."""
         async with self._session() as session:
             async with session.begin():
-                order = await session.scalar(
-                    select(Order).where(Order.order_no == order_no).with_for_update()
-                )
-                if order is None:
-                    raise LookupError(order_no)
-                if order.status not in NOT_SHIPPED_STATES:
-                    raise OrderStateChanged(order.status)
+                order = await _unshipped_order(session, order_no)
                 change = AddressChange(
                     order_id=order.id,
                     old_address=order.address,
@@ -210,13 +220,7 @@ class ShopRepository:
         """Cancel an unshipped order; a paid one gets a refund to its channel."""
         async with self._session() as session:
             async with session.begin():
-                order = await session.scalar(
-                    select(Order).where(Order.order_no == order_no).with_for_update()
-                )
-                if order is None:
-                    raise LookupError(order_no)
-                if order.status not in NOT_SHIPPED_STATES:
-                    raise OrderStateChanged(order.status)
+                order = await _unshipped_order(session, order_no)
                 now = shop_now()
                 refund = None
                 if order.status == "待发货" and order.paid_at is not None:
