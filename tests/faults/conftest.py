@@ -6,9 +6,8 @@ import asyncio
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from tests.handoff.conftest import RASA_TOKEN, _shop_with_one_order, service, service_factory  # noqa: F401
+from tests.handoff.conftest import fake_rasa, service, service_factory  # noqa: F401  (fixtures)
 from tests.handoff.fake_rasa import FakeRasa
 
 
@@ -32,15 +31,6 @@ class FaultyRasa(FakeRasa):
 
 
 @pytest.fixture
-async def fake_rasa(tmp_path, monkeypatch):
-    from actions.shop.db import dispose_engines
-
-    monkeypatch.setenv("KEFU_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
-    await _shop_with_one_order()
-    rasa = FaultyRasa(RASA_TOKEN)
-    server = TestServer(rasa.app())
-    await server.start_server()
-    rasa.url = str(server.make_url("")).rstrip("/")
-    yield rasa
-    await server.close()
-    await dispose_engines()
+def fake_rasa_class() -> type[FakeRasa]:
+    """Overrides the handoff fixture: the ``fake_rasa`` fixture starts a FaultyRasa here."""
+    return FaultyRasa

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import time
 
-from tests.handoff.conftest import auth, is_message, login, new_conversation, receive_until
+from tests.handoff.conftest import auth, is_message, login, new_conversation, open_shopper_socket, receive_until
 
 
 async def test_slow_bot_gets_a_polite_note_within_5_s_and_its_late_answer_still_arrives(service_factory, fake_rasa):
     service = await service_factory(real_time=True)
     assert service.ctx.settings.limits["bot_reply_timeout_seconds"] == 5  # the shipped setting
     client = service.client
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     fake_rasa.delay = 7.0
     started = time.monotonic()
     await shopper.send_json({"type": "message", "text": "快递到哪了，物流怎么不动"})
@@ -32,8 +31,7 @@ async def test_slow_bot_gets_a_polite_note_within_5_s_and_its_late_answer_still_
 
 async def test_silent_bot_gets_the_note_at_once_and_the_shopper_can_reach_a_human(service, fake_rasa):
     client = service.client
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     fake_rasa.silent = True
     started = time.monotonic()
     await shopper.send_json({"type": "message", "text": "我的订单3829104857263541到哪了"})

