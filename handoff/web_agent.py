@@ -17,8 +17,8 @@ from .tickets import (
     accept_offer, agent_says, agent_tickets, claim_next, close_ticket, decline_offer, queue_snapshot, stats,
     ticket_json, transfer,
 )
-from .validation import CONVERSATION_ID, int_param, message_text, optional_str, parse_json_text, read_json
-from .web_common import HUB, ctx_of, limits_of, require_agent
+from .validation import CONVERSATION_ID, int_param, optional_str, parse_json_text, read_json
+from .web_common import HUB, ctx_of, limits_of, read_chat_message, require_agent
 from .agents import agent_for_token
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,8 @@ async def conversation(request: web.Request) -> web.Response:
 @routes.post("/api/conversations/{conversation_id}/messages")
 async def send_message(request: web.Request) -> web.Response:
     agent = await require_agent(request)
-    ctx = ctx_of(request)
-    body = await read_json(request)
-    text = message_text(body.get("text"), int(ctx.settings.limits["max_message_chars"]))
-    message = await agent_says(ctx, agent, _conversation_id(request), text)
+    _, text = await read_chat_message(request)
+    message = await agent_says(ctx_of(request), agent, _conversation_id(request), text)
     return web.json_response({"message": message}, status=201)
 
 

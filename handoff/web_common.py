@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from .context import Context
 from .errors import DATABASE_DOWN_TEXT, HandoffError, is_database_outage
 from .models import Agent
 from .ratelimit import RateLimited, RateLimits
+from .validation import message_text, read_json
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,17 @@ def ctx_of(request: web.Request) -> Context:
 
 def limits_of(request: web.Request) -> RateLimits:
     return request.app[LIMITS]
+
+
+def max_message_chars(request: web.Request) -> int:
+    """The longest chat message the service accepts (settings: limits.max_message_chars)."""
+    return int(ctx_of(request).settings.limits["max_message_chars"])
+
+
+async def read_chat_message(request: web.Request) -> tuple[dict[str, Any], str]:
+    """A posted chat message: the JSON body and its cleaned ``text``, or a 400/413 with a reason."""
+    body = await read_json(request)
+    return body, message_text(body.get("text"), max_message_chars(request))
 
 
 async def require_agent(request: web.Request) -> Agent:

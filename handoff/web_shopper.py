@@ -12,7 +12,7 @@ from .live import ShopperSocket
 from .relay import request_human, shopper_says
 from .tickets import rate
 from .validation import int_param, message_text, parse_json_text, read_json
-from .web_common import HUB, ctx_of, limits_of
+from .web_common import HUB, ctx_of, limits_of, max_message_chars, read_chat_message
 
 log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
@@ -45,8 +45,7 @@ async def list_messages(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     conversation_id = await _shopper_conversation(request)
     ctx = ctx_of(request)
-    body = await read_json(request)
-    text = message_text(body.get("text"), int(ctx.settings.limits["max_message_chars"]))
+    body, text = await read_chat_message(request)
     limits_of(request).shopper_message(request, conversation_id)  # refused input does not count
     payload = body.get("payload") if isinstance(body.get("payload"), str) else None
     stored = await shopper_says(ctx, conversation_id, text, payload[:200] if payload else None)
@@ -73,7 +72,7 @@ async def shopper_socket(request: web.Request) -> web.WebSocketResponse:
     ctx = ctx_of(request)
     conversation_id = await _shopper_conversation(request)
     after = int_param(request.query.get("after"), "after", 0)
-    max_chars = int(ctx.settings.limits["max_message_chars"])
+    max_chars = max_message_chars(request)
     ws = web.WebSocketResponse(heartbeat=25, max_msg_size=max_chars * 12 + 1024)
     await ws.prepare(request)
     sock = ShopperSocket(ws, conversation_id, after)
