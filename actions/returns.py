@@ -210,16 +210,24 @@ class ActionAskReturnConfirmed(Action):
         return []
 
 
+def _not_submitted(tracker: Tracker, dispatcher: CollectingDispatcher, flow: str, kind: str) -> bool:
+    """True when the request must not be filed: policy refused it (already explained), or the
+    shopper did not confirm (told here that nothing was filed)."""
+    if tracker.get_slot(f"{flow}_refused"):
+        return True
+    if not tracker.get_slot(f"{flow}_confirmed"):
+        dispatcher.utter_message(text=f"好的亲，{kind}申请没有提交。还有其他可以帮您的吗？")
+        return True
+    return False
+
+
 class ActionSubmitReturn(Action):
     def name(self) -> Text:
         return "action_submit_return"
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
         reset = _reset(RETURN_SLOTS)
-        if tracker.get_slot("return_refused"):
-            return reset
-        if not tracker.get_slot("return_confirmed"):
-            dispatcher.utter_message(text="好的亲，退货申请没有提交。还有其他可以帮您的吗？")
+        if _not_submitted(tracker, dispatcher, "return", "退货"):
             return reset
         quality = bool(tracker.get_slot("return_quality"))
         payer, payer_text = shipping_payer(quality)
@@ -340,10 +348,7 @@ class ActionSubmitExchange(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain) -> List[EventType]:
         reset = _reset(EXCHANGE_SLOTS)
-        if tracker.get_slot("exchange_refused"):
-            return reset
-        if not tracker.get_slot("exchange_confirmed"):
-            dispatcher.utter_message(text="好的亲，换货申请没有提交。还有其他可以帮您的吗？")
+        if _not_submitted(tracker, dispatcher, "exchange", "换货"):
             return reset
         try:
             order, item = await _item(tracker)
