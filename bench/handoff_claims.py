@@ -234,6 +234,8 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
             async with gate:
                 async with http.post(f"{url}/api/shopper/conversations") as r:
                     chat = await r.json()
+                    if r.status != 201:
+                        raise RuntimeError(f"new conversation {r.status}: {chat}")
                 async with http.post(f"{url}/api/bot/handoff", headers=bot, json={
                         "conversation_id": chat["conversation_id"], "reason": REASONS[i % len(REASONS)],
                         "topic": SKILLS[i % 5], "summary": {"last_text": "我要找人工"}}) as r:
@@ -352,7 +354,7 @@ def finish_profile(popen, path: Path) -> dict[str, Any]:
     return {"raw": str(path.relative_to(ROOT)), **summarize_profile(path, top=25)}
 
 
-async def run_database(kind: str, db_url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+async def run_claims(kind: str, db_url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
     print(f"[{kind}] seeding {args.tickets} tickets and {args.agents} agents ...", flush=True)
     seeded = await seed(db_url, args.tickets, args.agents, args.capacity)
     print(f"[{kind}] seeded: {seeded}", flush=True)
@@ -361,23 +363,35 @@ async def run_database(kind: str, db_url: str, workdir: Path, args: argparse.Nam
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
             agents = await login_all(http, url, args.agents)
         print(f"[{kind}] {len(agents)} agents logged in; claiming ...", flush=True)
-        result: dict[str, Any] = {"db": kind, "seed": seeded}
         profile = profiled(process, args, f"{kind}-claims", 30)
-        result["claims"] = await claims(url, agents, args.tickets, args.max_seconds)
+        result = await claims(url, agents, args.tickets, args.max_seconds)
+        result["seed"] = seeded
+        result["service_rss_mb"] = rss_mb(process.popen.pid)
         if profile:
-            result["claims"]["profile"] = finish_profile(*profile)
-        result["claims"]["service_rss_mb"] = rss_mb(process.popen.pid)
-        print(f"[{kind}] claims: {result['claims']}", flush=True)
-        if args.relay:
-            print(f"[{kind}] relay with {args.relay} open conversations ...", flush=True)
-            holder: list = []
-            result["relay"] = await relay(
-                url, agents, args.relay, args.relay_messages, args.relay_spread,
-                before_send=lambda: holder.append(profiled(process, args, f"{kind}-relay", args.relay_spread)))
-            if holder and holder[0]:
-                result["relay"]["profile"] = finish_profile(*holder[0])
-            result["relay"]["service_rss_mb"] = rss_mb(process.popen.pid)
-            print(f"[{kind}] relay: {result['relay']}", flush=True)
+            result["profile"] = finish_profile(*profile)
+        print(f"[{kind}] claims: { {k: v for k, v in result.items() if k != 'profile'} }", flush=True)
+        return result
+    finally:
+        process.stop()
+
+
+async def run_relay(kind: str, db_url: str, workdir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """On its own fresh database: only the relay tickets are queued."""
+    agents_needed = -(-args.relay // args.capacity)  # enough agents to hold every conversation
+    await seed(db_url, 0, agents_needed, args.capacity)
+    process, url = start_service(db_url, workdir)
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            agents = await login_all(http, url, agents_needed)
+        print(f"[{kind}] relay with {args.relay} open conversations, {len(agents)} agents ...", flush=True)
+        holder: list = []
+        result = await relay(
+            url, agents, args.relay, args.relay_messages, args.relay_spread,
+            before_send=lambda: holder.append(profiled(process, args, f"{kind}-relay", args.relay_spread)))
+        result["service_rss_mb"] = rss_mb(process.popen.pid)
+        if holder and holder[0]:
+            result["profile"] = finish_profile(*holder[0])
+        print(f"[{kind}] relay: { {k: v for k, v in result.items() if k != 'profile'} }", flush=True)
         return result
     finally:
         process.stop()
@@ -386,15 +400,21 @@ async def run_database(kind: str, db_url: str, workdir: Path, args: argparse.Nam
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     results = []
     for kind in args.db:
-        with ExitStack() as stack:
-            workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kefu-claims-")))
-            if kind == "sqlite":
-                db_url = f"sqlite:///{workdir / 'handoff.db'}"
-            elif kind == "postgres":
-                db_url = stack.enter_context(services.postgres_database(prefix="kefu_bench"))
-            else:
-                raise SystemExit(f"unknown database {kind!r} (sqlite, postgres)")
-            results.append(await run_database(kind, db_url, workdir, args))
+        result: dict[str, Any] = {"db": kind}
+        phases = [("claims", run_claims)] if args.tickets else []
+        if args.relay:
+            phases.append(("relay", run_relay))
+        for phase, runner in phases:
+            with ExitStack() as stack:
+                workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kefu-claims-")))
+                if kind == "sqlite":
+                    db_url = f"sqlite:///{workdir / 'handoff.db'}"
+                elif kind == "postgres":
+                    db_url = stack.enter_context(services.postgres_database(prefix="kefu_bench"))
+                else:
+                    raise SystemExit(f"unknown database {kind!r} (sqlite, postgres)")
+                result[phase] = await runner(kind, db_url, workdir, args)
+        results.append(result)
     return {"machine": machine(), "args": vars(args), "results": results}
 
 
@@ -414,13 +434,16 @@ def main() -> None:
     report = asyncio.run(main_async(args))
     rows = []
     for r in report["results"]:
+        if "claims" not in r:
+            continue
         c = r["claims"]
         rows.append([r["db"], c["claimed"], c["seconds"], c["tickets_per_second"], c["claim_ms"]["p50"],
                      c["claim_ms"]["p99"], c["resolve_ms"]["p50"], c["duplicates"], sum(c["errors"].values()),
                      "/".join(map(str, c["load_average_after"]))])
     print()
-    print_table(["db", "claimed", "s", "tickets/s", "claim p50 ms", "claim p99 ms", "resolve p50 ms", "dup", "errors",
-                 "load 1/5/15"], rows)
+    if rows:
+        print_table(["db", "claimed", "s", "tickets/s", "claim p50 ms", "claim p99 ms", "resolve p50 ms", "dup", "errors",
+                     "load 1/5/15"], rows)
     relay_rows = [[r["db"], r["relay"]["open_conversations"], r["relay"]["delivered"], r["relay"]["lost"],
                    r["relay"]["latency_ms"]["p50"], r["relay"]["latency_ms"]["p95"], r["relay"]["latency_ms"]["p99"],
                    "/".join(map(str, r["relay"]["load_average_after"]))] for r in report["results"] if "relay" in r]

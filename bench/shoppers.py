@@ -141,7 +141,11 @@ async def via_handoff(http: aiohttp.ClientSession, stack: BenchStack, shopper: S
             while not frames.empty():
                 frames.get_nowait()
             started = time.perf_counter()
-            await ws.send_json({"type": "message", "text": text_})
+            try:
+                await ws.send_json({"type": "message", "text": text_})
+            except (ConnectionResetError, RuntimeError):
+                run.error("socket closed by the service")
+                break
             run.sent += 1
             outcome = await _first_reply(frames, started, args.reply_timeout)
             if outcome[0] == "bot":
