@@ -463,8 +463,13 @@ if Policy is not None:
                 return self._prediction(abstain, events=events)
             logger.debug("escalation: %s (%s)", decision.reason, ", ".join(decision.signals))
             optional = [SlotSet(self.settings.reason_slot, decision.reason)] if slot_known else []
+            # is_no_user_prediction: Rasa's ensemble lets "no user" predictions
+            # (RulePolicy's happy-path form prediction) overrule every other one,
+            # so without the flag a threat during an active form never hands off.
+            # With it, the tie with RulePolicy's 1.0 goes to the higher priority.
             return self._prediction(
                 confidence_scores_for(self.settings.handoff_action, 1.0, domain),
                 optional_events=optional,
+                is_no_user_prediction=True,
                 diagnostic_data={"escalation": decision.as_dict()},
             )

@@ -235,3 +235,44 @@ def test_train_persists_and_load_restores_the_settings(domain):
     assert trained.train([], domain) == resource
     loaded = EscalationPolicy.load(config, storage, resource, context)
     assert loaded.settings.anger_threshold == 0.7
+
+
+def _form_happy_path_prediction(domain: Domain, form: str):
+    """What RulePolicy predicts while a form is active: the form, as a no-user prediction."""
+    from rasa.core.policies.policy import PolicyPrediction, confidence_scores_for
+    return PolicyPrediction(confidence_scores_for(form, 1.0, domain), "RulePolicy", policy_priority=6,
+                            is_no_user_prediction=True)
+
+
+def test_a_threat_during_an_active_form_wins_over_the_form(policy, domain):
+    """The verification form asks for the order number; the shopper threatens instead."""
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.core.policies.policy import PolicyPrediction, confidence_scores_for
+    from rasa.shared.core.events import ActiveLoop
+    tracker = conversation(domain, said("查一下我的订单", "check_order_status"), "verify_order_form",
+                           ActiveLoop("verify_order_form"), SlotSet("requested_slot", "order_id"),
+                           said("再不给我处理我就去12315投诉你们！", "inform", 0.55))
+    assert tracker.active_loop_name == "verify_order_form"
+    action, ours = predicted(policy, tracker, domain)
+    assert action == "action_handoff" and reason_of(ours) == "threat"
+    assert ours.is_no_user_prediction
+    memo = PolicyPrediction(confidence_scores_for("action_listen", 1.0, domain), "MemoizationPolicy",
+                            policy_priority=3)
+    rule = _form_happy_path_prediction(domain, "verify_order_form")
+    best = DefaultPolicyPredictionEnsemble().combine_predictions([memo, rule, ours], tracker, domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] == "action_handoff"
+    assert best.policy_name == "EscalationPolicy"
+    assert any(isinstance(e, SlotSet) and e.value == "threat" for e in best.events)
+
+
+def test_when_it_abstains_during_a_form_the_form_continues(policy, domain):
+    from rasa.core.policies.ensemble import DefaultPolicyPredictionEnsemble
+    from rasa.shared.core.events import ActiveLoop
+    tracker = conversation(domain, said("查一下我的订单", "check_order_status"), "verify_order_form",
+                           ActiveLoop("verify_order_form"), SlotSet("requested_slot", "order_id"),
+                           said("订单号是20240518001", "inform"))
+    action, ours = predicted(policy, tracker, domain)
+    assert action is None and not ours.is_no_user_prediction
+    rule = _form_happy_path_prediction(domain, "verify_order_form")
+    best = DefaultPolicyPredictionEnsemble().combine_predictions([rule, ours], tracker, domain)
+    assert domain.action_names_or_texts[best.max_confidence_index] == "verify_order_form"
