@@ -28,7 +28,7 @@ def _queue(stack, token: str) -> list[dict]:
                             timeout=10)
     response.raise_for_status()
     body = response.json()
-    return body["tickets"] if isinstance(body, dict) else body
+    return body["queue"]
 
 
 @pytest.fixture(scope="module")
