@@ -85,7 +85,7 @@ def load_examples(path: str | Path) -> list[Example]:
     return examples
 
 
-async def _predict(agent: Any, examples: list[Example]) -> list[Prediction]:
+async def predict(agent: Any, examples: list[Example]) -> list[Prediction]:
     predictions = []
     for example in examples:
         start = time.perf_counter()
@@ -198,7 +198,7 @@ def evaluate(model: str | Path, test_file: str | Path, reports: str | Path | Non
 
     examples = load_examples(test_file)
     agent = Agent.load(str(model))
-    predictions = asyncio.run(_predict(agent, examples))
+    predictions = asyncio.run(predict(agent, examples))
     scores = score(examples, predictions)
     if reports:
         write_reports(examples, predictions, scores, Path(reports))
