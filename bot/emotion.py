@@ -49,7 +49,9 @@ ANGRY_AT = 0.6
 FRUSTRATED_AT = 0.35
 NEGATIVE_FRUSTRATED_AT = 0.2
 PRAISE_DAMPING = 0.5
-SARCASM_WEIGHT = 0.5
+SARCASM_WEIGHT = 0.6
+# A sarcasm marker (呵呵, 真的会谢) next to a reported failure is anger.
+SARCASM_IN_FAILURE_WEIGHT = 0.6
 NEGATED_PRAISE_WEIGHT = 0.2
 # Intensifiers count only this close before the cue they strengthen.
 INTENSIFIER_WINDOW = 4
@@ -68,6 +70,11 @@ _RHETORICAL_BEFORE = ("难道", "是不是", "是不", "岂不是", "还不是")
 _RHETORICAL_END = ("吗", "么", "嘛")
 _HYPOTHETICAL = ("会不会", "会不", "是否", "能不能", "有没有", "容易", "担心", "怕", "防止",
                  "避免", "不会", "会吗", "可能", "如果", "万一", "预防")
+# Hearsay that the shopper doubts (我朋友说你们是骗子，应该不是吧): the accusation is not theirs.
+_HEARSAY = re.compile(r"(朋友|别人|有人|网上|网友|同事|家人|他们|她们|评论|评价里|听说)(都)?(说|讲|讲的|传)")
+_DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应该不是", "是真的吗", "真的吗", "是吗",
+          "不会是", "我觉得不是", "谣言", "不可能吧")
+_HEARSAY_CATEGORIES = ("negative", "abuse", "threat")
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 
 
@@ -162,8 +169,11 @@ def _scan(text: str, lex: Lexicon) -> list[_Hit]:
         for m in lex.word_regex.finditer(text):
             for entry in lex.words.get(m.group(0), ()):
                 hits.append(_Hit(m.start(), m.end(), entry, entry.weight))
+    neutral = [(h.start, h.end) for h in hits if h.entry.category == "neutral"]
     for pattern, entry in lex.patterns:
         for m in pattern.finditer(text):
+            if any(s < m.end() and m.start() < e for s, e in neutral):
+                continue  # 心率报警, 工商登记: the cue is part of an ordinary compound
             named = Entry(entry.category, entry.weight, m.group(0), entry.tag)
             hits.append(_Hit(m.start(), m.end(), named, entry.weight))
     return hits
@@ -218,16 +228,24 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     raw = raw if raw is not None else text
     reading = Reading()
     hits = _scan(text, lex)
+    for e in dict.fromkeys(_emoji(raw, signals, lex)):  # 👏 is ironic praise too
+        for entry in lex.words.get(e, ()):
+            if entry.category in ("ironic", "sarcasm"):
+                hits.append(_Hit(len(text), len(text), entry, entry.weight))
+    hearsay = bool(_HEARSAY.search(text)) and any(d in text for d in _DOUBT)
 
     for hit in hits:
         if hit.entry.category in ("abuse", "negative", "impatience", "threat", "safety", "praise", "ironic"):
-            hit.negated = _is_negated(text, hit, lex)
+            hit.negated = _is_negated(text, hit, lex) or (
+                hearsay and hit.entry.category in _HEARSAY_CATEGORIES)
 
     complaint = any(
         not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
                            or (h.entry.category == "impatience" and h.weight >= 0.1))
         for h in hits
     )
+    failure = any(not h.negated and h.entry.category in ("abuse", "negative", "threat", "context")
+                  for h in hits)
     evidence: list[_Hit] = []
     praise: list[str] = []
     for hit in hits:
@@ -251,6 +269,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             if _is_hypothetical(text, hit):
                 continue
             evidence.append(hit)
+        elif cat == "sarcasm" and failure and hit.weight < SARCASM_IN_FAILURE_WEIGHT:
+            evidence.append(_Hit(hit.start, hit.end, hit.entry, SARCASM_IN_FAILURE_WEIGHT))
         elif cat in _ANGER_CATEGORIES:
             evidence.append(hit)
 

@@ -39,7 +39,7 @@ REASON_SLOT = "handoff_reason"
 # Most serious first: when several reasons fire, the first one is reported.
 REASON_ORDER = (
     "safety", "threat", "double_charge", "anger", "refund_overdue", "damage_compensation",
-    "lost_parcel", "complaint", "verification_failed", "multi_issue", "bot_not_helping",
+    "dispute", "lost_parcel", "complaint", "verification_failed", "multi_issue", "bot_not_helping",
     "repeated_misunderstanding", "loop", "explicit_request",
 )
 # The level each reason is meant to reach (docs/escalation.md); the handoff
@@ -48,7 +48,7 @@ REASON_ORDER = (
 REASON_LEVELS = {
     "safety": "urgent", "threat": "urgent", "double_charge": "urgent",
     "anger": "high", "complaint": "high", "lost_parcel": "high",
-    "refund_overdue": "high", "damage_compensation": "high", "multi_issue": "high",
+    "refund_overdue": "high", "damage_compensation": "high", "multi_issue": "high", "dispute": "high",
     "verification_failed": "normal", "bot_not_helping": "normal",
     "repeated_misunderstanding": "normal", "loop": "normal", "explicit_request": "normal",
 }
@@ -68,7 +68,15 @@ FAQ_TOPICS = {
 REASON_TOPICS = {
     "safety": "complaints", "threat": "complaints", "double_charge": "orders",
     "lost_parcel": "logistics", "damage_compensation": "returns", "refund_overdue": "returns",
-    "complaint": "complaints", "verification_failed": "orders",
+    "complaint": "complaints", "verification_failed": "orders", "dispute": "returns",
+}
+# Different intents / FAQ keys that ask the same thing ("where is my parcel"):
+# three of them in a row are one request repeated.
+REQUEST_GROUPS = {
+    "track_shipment": "where_is_parcel", "urge_shipment": "where_is_parcel",
+    "check_order_status": "where_is_parcel", "faq/ship_time": "where_is_parcel",
+    "faq/delivery_time": "where_is_parcel",
+    "check_refund_status": "refund", "faq/refund_time": "refund",
 }
 # Actions that end a stretch of conversation: counting starts again after them.
 BOUNDARY_EVENTS = ("session_started", "restart", "resume")
@@ -85,12 +93,16 @@ class EscalationSettings:
     handoff_action: str = HANDOFF_ACTION
     reason_slot: str = REASON_SLOT
     fallback_intent: str = "nlu_fallback"
+    # Intents that mean "the bot did not understand" as much as nlu_fallback:
+    # gibberish and vague messages get out_of_scope with high confidence.
+    not_understood_intents: tuple[str, ...] = ("nlu_fallback", "out_of_scope")
     offer_human_responses: tuple[str, ...] = ("utter_offer_human",)
     intent_reasons: dict[str, str] = field(default_factory=lambda: {
         "request_human": "explicit_request", "complain": "complaint",
         "report_lost_package": "lost_parcel"})
     loop_ignore_intents: tuple[str, ...] = (
-        "affirm", "deny", "inform", "greet", "goodbye", "thank", "nlu_fallback", "request_human")
+        "affirm", "deny", "inform", "greet", "goodbye", "thank", "nlu_fallback", "out_of_scope",
+        "request_human")
     # Boolean slots the shop actions set; true since the last user turn -> reason.
     # verification_locked: actions/verification.py, after three failed tries.
     flag_slots: dict[str, str] = field(default_factory=lambda: {
@@ -127,8 +139,9 @@ class Turn:
     def request(self) -> Optional[str]:
         """The request identity for loop counting (faq answers count per key)."""
         if self.intent == "faq" and self.faq_key:
-            return self.faq_key
-        return self.intent
+            key = self.faq_key if "/" in self.faq_key else f"faq/{self.faq_key}"
+            return REQUEST_GROUPS.get(key, key)
+        return REQUEST_GROUPS.get(self.intent or "", self.intent)
 
 
 @dataclass
@@ -284,7 +297,29 @@ def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) ->
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
         return False
-    return all(t.intent == settings.fallback_intent for t in view.turns[-n:])
+    not_understood = set(settings.not_understood_intents) | {settings.fallback_intent}
+    return all(t.intent in not_understood for t in view.turns[-n:])
+
+
+def _praise_only(emotion: Mapping[str, Any]) -> bool:
+    """Calm, with praise and no complaint cue: sincere thanks, not a complaint."""
+    cues = [str(c) for c in emotion.get("cues") or []]
+    return (emotion.get("label") == "calm" and any(c.startswith("praise:") for c in cues)
+            and not any(c.startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:")) for c in cues))
+
+
+def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
+                 settings: EscalationSettings) -> Optional[str]:
+    """Evidence that the shopper asks for a person, or None (不用转人工 is not a request)."""
+    if cues.human_negated:
+        return None
+    if cues.human_request:
+        return f"text={cues.human_request}"
+    if intent and settings.intent_reasons.get(intent) == "explicit_request":
+        if cues.human_neutral:  # 人工智能, 人工倒垃圾: not about our agents
+            return None
+        return f"intent={intent}"
+    return None
 
 
 def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> list[tuple[str, str]]:
@@ -310,10 +345,16 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("refund_overdue", cues.overdue or ""))
     if cues.compensation and (cues.damage or turn.intent == "report_damaged"):
         found.append(("damage_compensation", cues.compensation))
+    if cues.dispute:
+        found.append(("dispute", cues.dispute))
     if cues.not_received:
         found.append(("lost_parcel", cues.not_received))
-    if intent and settings.intent_reasons.get(intent) and intent != "request_human":
-        found.append((settings.intent_reasons[intent], f"intent={intent}"))
+    intent_reason = settings.intent_reasons.get(intent or "")
+    if intent_reason and intent_reason != "explicit_request":
+        if intent_reason == "complaint" and _praise_only(emotion):
+            pass  # 服务真好，五星好评 misread as complain: praise is not a complaint
+        else:
+            found.append((intent_reason, f"intent={intent}"))
     for slot, reason in settings.flag_slots.items():
         if view.slots_since_last_turn.get(slot) is True:
             found.append((reason, f"slot={slot}"))
@@ -327,8 +368,9 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("repeated_misunderstanding", "accepted offer of a human"))
     if _is_loop(view, settings):
         found.append(("loop", f"{settings.same_request_in_a_row}x {turn.request}"))
-    if intent and settings.intent_reasons.get(intent) == "explicit_request":
-        found.append(("explicit_request", f"intent={intent}"))
+    wants_human = _wants_human(turn, intent, cues, settings)
+    if wants_human:
+        found.append(("explicit_request", wants_human))
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
 
 

@@ -15,7 +15,8 @@ import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
 FLAT_LISTS = ("double_charge", "bot_not_helping", "compensation", "damage", "not_received",
-              "refund_words", "overdue")
+              "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
+_CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 
 
 def _compile(items: list[str]) -> re.Pattern[str] | None:
@@ -33,6 +34,7 @@ class CueBook:
     problems: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     joiners: re.Pattern[str] | None = None
     multi_issue_min_groups: int = 3
+    multi_issue_two_in_clauses: bool = True
 
     def find(self, name: str, text: str) -> str | None:
         """The first match of list ``name`` in ``text``, or None."""
@@ -42,7 +44,18 @@ class CueBook:
 
     def problem_groups(self, text: str) -> list[str]:
         """Names of the problem groups (wrong_item, late ...) the text mentions."""
-        return [g for g, p in self.problems.items() if p is not None and p.search(text)]
+        return list(dict.fromkeys(g for g, _, _ in self.problem_spans(text)))
+
+    def problem_spans(self, text: str) -> list[tuple[str, int, int]]:
+        """(group, start, end) of each problem mention; of overlapping ones the longest
+        wins, so 还没收到退款 is a refund problem, not also a late parcel."""
+        found = [(g, m.start(), m.end()) for g, p in self.problems.items() if p is not None
+                 for m in p.finditer(text)]
+        kept: list[tuple[str, int, int]] = []
+        for g, s, e in sorted(found, key=lambda x: (x[1] - x[2], x[1])):
+            if not any(s < ke and ks < e for _, ks, ke in kept):
+                kept.append((g, s, e))
+        return sorted(kept, key=lambda x: x[1])
 
     def has_joiner(self, text: str) -> bool:
         return bool(self.joiners and self.joiners.search(text))
@@ -59,6 +72,7 @@ def load_cues(path: str | Path | None = None) -> CueBook:
         book.problems[str(group)] = _compile(words)
     book.joiners = _compile(data.get("joiners") or [])
     book.multi_issue_min_groups = int(data.get("multi_issue_min_groups", 3))
+    book.multi_issue_two_in_clauses = bool(data.get("multi_issue_two_in_clauses", True))
     return book
 
 
@@ -78,6 +92,10 @@ class TextSignals:
     not_received: str | None = None
     overdue: str | None = None
     refund_overdue: str | None = None
+    dispute: str | None = None
+    human_request: str | None = None
+    human_negated: str | None = None
+    human_neutral: str | None = None
     problem_groups: list[str] = field(default_factory=list)
     multi_issue: bool = False
 
@@ -92,12 +110,27 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         compensation=book.find("compensation", text),
         damage=book.find("damage", text),
         not_received=book.find("not_received", text),
+        dispute=book.find("dispute", text),
+        human_request=book.find("human_request", text),
+        human_negated=book.find("human_negated", text),
+        human_neutral=book.find("human_neutral", text),
     )
     found.overdue = book.find("overdue", text)
     if found.overdue and book.find("refund_words", text):
         found.refund_overdue = found.overdue
-    groups = book.problem_groups(text)
+    spans = book.problem_spans(text)
+    groups = list(dict.fromkeys(g for g, _, _ in spans))
     found.problem_groups = groups
     found.multi_issue = len(groups) >= book.multi_issue_min_groups or (
-        len(groups) >= 2 and book.has_joiner(text))
+        len(groups) >= 2 and (book.has_joiner(text) or (
+            book.multi_issue_two_in_clauses and _in_different_clauses(text, spans))))
     return found
+
+
+def _in_different_clauses(text: str, spans: list[tuple[str, int, int]]) -> bool:
+    """Two different problem groups separated by punctuation: two problems listed."""
+    for i, (g1, _, e1) in enumerate(spans):
+        for g2, s2, _ in spans[i + 1:]:
+            if g2 != g1 and _CLAUSE.search(text, e1, s2) is not None:
+                return True
+    return False
