@@ -219,7 +219,11 @@ class ValidateVerifyOrderForm(FormValidationAction):
         events.append(SlotSet(FAILURES, tries))
         if tries >= MAX_TRIES:
             return events + [
-                SlotSet(LOCKED, True), SlotSet("handoff_reason", "verification_failed"),
+                # The lock leads to the offer of a human (utter_verification_locked);
+                # the ticket's reason (verification_failed) is derived when the
+                # shopper accepts. Setting handoff_reason here would make the
+                # escalation policy hand off before the offer is made.
+                SlotSet(LOCKED, True),
                 SlotSet("order_id", None), SlotSet("phone_tail", None),
                 SlotSet(PENDING, None), SlotSet("requested_slot", None),
             ]
