@@ -96,6 +96,11 @@ class EscalationSettings:
     # Intents that mean "the bot did not understand" as much as nlu_fallback:
     # gibberish and vague messages get out_of_scope with high confidence.
     not_understood_intents: tuple[str, ...] = ("nlu_fallback", "out_of_scope")
+    # Bot answers that tell the shopper they were not understood.
+    not_understood_responses: tuple[str, ...] = (
+        "utter_ask_rephrase", "utter_default", "utter_out_of_scope", "action_default_fallback")
+    # action_answer_faq asks to rephrase below this response-selector confidence.
+    faq_min_confidence: float = 0.3
     offer_human_responses: tuple[str, ...] = ("utter_offer_human",)
     intent_reasons: dict[str, str] = field(default_factory=lambda: {
         "request_human": "explicit_request", "complain": "complaint",
@@ -134,6 +139,9 @@ class Turn:
     faq_key: Optional[str] = None
     emotion: Optional[dict[str, Any]] = None
     entities: list[tuple[str, str]] = field(default_factory=list)
+    faq_confidence: float = 1.0
+    # What the bot did in answer to this turn (filled in as later events arrive).
+    answers: list[str] = field(default_factory=list)
 
     @property
     def request(self) -> Optional[str]:
@@ -215,9 +223,13 @@ def _turn(event: Mapping[str, Any]) -> Turn:
         confidence = float(intent.get("confidence", 1.0) if intent.get("confidence") is not None else 1.0)
     except (TypeError, ValueError):
         confidence = 1.0
+    try:
+        faq_confidence = float(response.get("confidence", 1.0) if response.get("confidence") is not None else 1.0)
+    except (TypeError, ValueError):
+        faq_confidence = 1.0
     return Turn(text=str(event.get("text") or parse.get("text") or ""), intent=intent.get("name"),
                 confidence=confidence, faq_key=key, emotion=dict(emotion) if emotion else None,
-                entities=entities)
+                entities=entities, faq_confidence=faq_confidence)
 
 
 def conversation_view(events: Iterable[Any], slots: Mapping[str, Any] | None = None,
@@ -243,8 +255,11 @@ def conversation_view(events: Iterable[Any], slots: Mapping[str, Any] | None = N
                 last_bot_action = name
                 if view.turns:
                     view.actions_since_last_turn.append(name)
+                    view.turns[-1].answers.append(name)
         elif kind == "bot" and ev.get("utter_action"):
             last_bot_action = ev["utter_action"]
+            if view.turns:
+                view.turns[-1].answers.append(ev["utter_action"])
         elif kind == "slot" and view.turns:
             view.slots_since_last_turn[str(ev.get("name"))] = ev.get("value")
     return view
@@ -297,8 +312,20 @@ def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) ->
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
         return False
-    not_understood = set(settings.not_understood_intents) | {settings.fallback_intent}
-    return all(t.intent in not_understood for t in view.turns[-n:])
+    return all(_not_understood(t, settings) for t in view.turns[-n:])
+
+
+def _not_understood(turn: Turn, settings: EscalationSettings) -> bool:
+    """The NLU could not place the message, or the bot answered that it did not understand.
+
+    DIET can be confidently wrong on vague messages ("那啥" → faq 1.0); what
+    the shopper experiences is the bot asking to rephrase, so that counts too.
+    """
+    if turn.intent in set(settings.not_understood_intents) | {settings.fallback_intent}:
+        return True
+    if turn.intent == "faq" and turn.faq_confidence < settings.faq_min_confidence:
+        return True
+    return any(answer in settings.not_understood_responses for answer in turn.answers)
 
 
 def _praise_only(emotion: Mapping[str, Any]) -> bool:

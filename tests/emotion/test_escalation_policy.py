@@ -134,6 +134,22 @@ def test_two_misunderstandings_in_a_row_hand_off(policy, domain):
     assert action == "action_handoff" and reason_of(prediction) == "repeated_misunderstanding"
 
 
+def test_confident_but_unanswerable_messages_count_as_misunderstandings(policy, domain):
+    """DIET may put a vague message into faq with confidence; the bot then asks to rephrase."""
+    vague = UserUttered("那啥", {"name": "faq", "confidence": 0.99}, parse_data={
+        "response_selector": {"faq": {"response": {"intent_response_key": "faq/size_guide",
+                                                   "confidence": 0.12}}}})
+    first = conversation(domain, said("就那个东西", "faq", 0.98), "action_answer_faq", "utter_ask_rephrase", vague)
+    action, prediction = predicted(policy, first, domain)
+    assert action == "action_handoff" and reason_of(prediction) == "repeated_misunderstanding"
+
+
+def test_a_clear_question_after_a_misunderstanding_stays_with_the_bot(policy, domain):
+    tracker = conversation(domain, said("就那个东西", "faq", 0.98), "action_answer_faq", "utter_ask_rephrase",
+                           said("运费多少钱", "faq", 0.99, faq_key="faq/shipping_fee"))
+    assert predicted(policy, tracker, domain)[0] is None
+
+
 def test_accepting_the_offer_of_a_human_hands_off(policy, domain):
     tracker = conversation(domain, said("那个东西呢", "nlu_fallback", 0.3), "utter_offer_human", said("好的", "affirm"))
     action, prediction = predicted(policy, tracker, domain)
