@@ -62,8 +62,12 @@ def train(force: bool = False, num_threads: int = 2) -> Path:
     if not force and not model_is_stale():
         print(f"Model is up to date: {MODEL}")
         return MODEL
+    # No --force: Rasa's training cache (.rasa/cache) retrains only the parts
+    # of the graph whose inputs changed (a policy setting does not retrain DIET).
     cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "kefu", "--out",
-           str(MODEL.parent), "--num-threads", str(num_threads), "--force"]
+           str(MODEL.parent), "--num-threads", str(num_threads)]
+    if force:
+        cmd.append("--force")
     subprocess.run(cmd, cwd=ROOT, check=True)
     MODEL.touch()
     return MODEL

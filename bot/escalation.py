@@ -109,9 +109,9 @@ class EscalationSettings:
         "affirm", "deny", "inform", "greet", "goodbye", "thank", "nlu_fallback", "out_of_scope",
         "request_human")
     # Boolean slots the shop actions set; true since the last user turn -> reason.
-    # verification_locked: actions/verification.py, after three failed tries.
+    # verification_locked is deliberately absent: three failed verifications
+    # end in the *offer* of a human (issue 3), and accepting it hands off.
     flag_slots: dict[str, str] = field(default_factory=lambda: {
-        "verification_locked": "verification_failed",
         "verification_failed": "verification_failed", "refund_overdue": "refund_overdue",
         "double_charge": "double_charge"})
     disabled_reasons: tuple[str, ...] = ()

@@ -181,9 +181,16 @@ def test_different_faq_questions_are_not_a_loop(policy, domain):
     assert predicted(policy, tracker, domain)[0] is None
 
 
+def test_locked_verification_leaves_the_offer_of_a_human_to_the_rules(policy, domain):
+    """Issue 3: three failed tries end in the *offer* of a human, not a handoff."""
+    tracker = conversation(domain, said("尾号是1234", "inform"), "verify_order_form",
+                           SlotSet("verification_locked", True))
+    assert predicted(policy, tracker, domain)[0] is None
+
+
 def test_failed_verification_reported_by_an_action_hands_off_after_that_action(policy, domain):
     tracker = conversation(domain, said("尾号是1234", "inform"), "action_verify_buyer",
-                           SlotSet("verification_locked", True))
+                           SlotSet("verification_failed", True))
     action, prediction = predicted(policy, tracker, domain)
     assert action == "action_handoff" and reason_of(prediction) == "verification_failed"
 
