@@ -30,7 +30,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.catalogue import Catalogue, catalogue_mtime, load_catalogue
-from bot.tokenizer import CATALOGUE_WORD_FREQ
+from bot.tokenizer import add_words_to_jieba
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +39,12 @@ CATALOGUE_TYPES = ("product", "carrier")
 
 def build_matcher(catalogue: Catalogue) -> Any:
     """A spaCy pipeline whose EntityRuler labels every alias with its canonical name."""
-    import jieba
     import spacy
 
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     patterns = []
-    for word in catalogue.words():
-        jieba.add_word(word, CATALOGUE_WORD_FREQ)
+    add_words_to_jieba(catalogue.words())
     for entity, table in catalogue.aliases.items():
         for alias, canonical in table.items():
             patterns.append({"label": entity, "pattern": alias, "id": canonical})

@@ -67,11 +67,15 @@ class ChineseTokenizer(JiebaTokenizer):
         return [t for t in super().tokenize(message, attribute) if t.text.strip()]
 
 
-def _add_catalogue_words(configured: str | None) -> None:
-    """Make jieba keep catalogue names whole while training."""
-    if not configured or not catalogue_dir(configured).exists():
-        return
+def add_words_to_jieba(words: list[str]) -> None:
+    """Make jieba keep these names whole (global jieba state)."""
     import jieba
 
-    for word in load_catalogue(configured).words():
+    for word in words:
         jieba.add_word(word, CATALOGUE_WORD_FREQ)
+
+
+def _add_catalogue_words(configured: str | None) -> None:
+    """Make jieba keep catalogue names whole while training."""
+    if configured and catalogue_dir(configured).exists():
+        add_words_to_jieba(load_catalogue(configured).words())
