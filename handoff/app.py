@@ -13,6 +13,7 @@ from .bus import Bus, LocalBus, PostgresBus, RedisBus
 from .config import Settings
 from .context import Context
 from .db import create_tables, is_postgres, make_engine, plain_postgres_dsn, session_factory
+from .drain import refuse_while_draining
 from .live import Hub
 from .ratelimit import RateLimits
 from .rasa_client import RasaClient
@@ -45,7 +46,7 @@ def make_bus(settings: Settings) -> Bus:
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
-        middlewares=[json_errors], client_max_size=int(settings.limits["max_body_bytes"])
+        middlewares=[refuse_while_draining, json_errors], client_max_size=int(settings.limits["max_body_bytes"])
     )
     app.add_routes(shopper_routes)
     app.add_routes(agent_routes)

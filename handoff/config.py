@@ -53,6 +53,7 @@ DEFAULT_POLICY: dict[str, Any] = {
         "session_hours": 12,
         "rasa_timeout_seconds": 30,
         "bot_reply_timeout_seconds": 5,
+        "shutdown_grace_seconds": 15,
     },
     "rate_limits": {
         "conversation_messages": {"burst": 10, "per_minute": 40},

@@ -90,9 +90,13 @@ class Hub:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.close_sockets(1001, b"server shutting down")
+
+    async def close_sockets(self, code: int, message: bytes) -> None:
+        """Clients reconnect on close (1012 = restarting), resuming after their last message id."""
         for sockets in [*self.shoppers.values(), *self.agents.values()]:
             for sock in list(sockets):
-                await sock.ws.close(code=1001, message=b"server shutting down")
+                await sock.ws.close(code=code, message=message)
 
     # ---------------------------------------------------------------- bus
     async def on_event(self, event: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from .context import Context
 from .conversations import store_message
+from .drain import IN_FLIGHT
 from .models import Conversation
 from .rasa_client import BotUnavailable
 from .tickets import TicketRequest, create_ticket, queue_place, resume_bot, shopper_waiting
@@ -37,30 +38,35 @@ _LATE_CALLS: set[asyncio.Future] = set()
 
 
 async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: str | None = None) -> dict[str, Any]:
-    """Handle one shopper message; returns the stored message."""
-    async with ctx.conversation_lock(conversation_id):
-        stored = await store_message(ctx, conversation_id, "shopper", text)
-        await ctx.conversation_changed(conversation_id)
-        async with ctx.sessions() as session:
-            conv = await session.get(Conversation, conversation_id)
-        if conv.state == "bot":
-            await _ask_bot(ctx, conv, payload or text)
-        elif conv.state == "assigned":
-            await shopper_waiting(ctx, conversation_id)
-        return stored
+    """Handle one shopper message; returns the stored message.
+
+    Counted in IN_FLIGHT from the start: a draining restart must wait for it, since its bot
+    turn may post a ticket back to this service."""
+    with IN_FLIGHT:
+        async with ctx.conversation_lock(conversation_id):
+            stored = await store_message(ctx, conversation_id, "shopper", text)
+            await ctx.conversation_changed(conversation_id)
+            async with ctx.sessions() as session:
+                conv = await session.get(Conversation, conversation_id)
+            if conv.state == "bot":
+                await _ask_bot(ctx, conv, payload or text)
+            elif conv.state == "assigned":
+                await shopper_waiting(ctx, conversation_id)
+            return stored
 
 
 async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
     if conv.needs_resume:
         await resume_bot(ctx, conv.id)
     wait = float(ctx.settings.limits["bot_reply_timeout_seconds"])
-    call = asyncio.ensure_future(ctx.rasa.send(conv.id, text))
+    call = asyncio.ensure_future(_counted_bot_call(ctx, conv.id, text))
     try:
         replies = await asyncio.wait_for(asyncio.shield(call), wait)
     except asyncio.TimeoutError:
         log.warning("bot slow for %s: no answer within %.0f s", conv.id, wait)
         await _bot_slow_note(ctx, conv.id, "bot_slow")
         _LATE_CALLS.add(call)
+        call.add_done_callback(_retrieve_error)
         call.add_done_callback(lambda done: _LATE_CALLS.add(asyncio.ensure_future(_late_replies(ctx, conv.id, done))))
         return
     except BotUnavailable as error:
@@ -75,6 +81,18 @@ async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
     if not await _relay_replies(ctx, conv.id, replies) and await _still_with_bot(ctx, conv.id):
         log.warning("bot gave no answer for %s", conv.id)
         await _bot_slow_note(ctx, conv.id, "bot_silent")
+
+
+async def _counted_bot_call(ctx: Context, conversation_id: str, text: str) -> list[dict[str, Any]]:
+    """A bot turn, counted so a draining restart waits for it (it may be posting a ticket to us)."""
+    with IN_FLIGHT:
+        return await ctx.rasa.send(conversation_id, text)
+
+
+def _retrieve_error(call: asyncio.Future) -> None:
+    """A late call that failed (e.g. the bot went away) is logged here, not as 'never retrieved'."""
+    if not call.cancelled() and call.exception() is not None:
+        log.info("late bot call failed: %s", call.exception())
 
 
 async def _bot_slow_note(ctx: Context, conversation_id: str, event: str) -> None:

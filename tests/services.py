@@ -110,7 +110,7 @@ def start(name: str, cmd: list[str], env: dict[str, str], ready_url: str, logdir
           timeout: float = 180) -> Process:
     """Start ``cmd`` with its output in ``logdir/name.log`` and wait until ready."""
     log = logdir / f"{name}.log"
-    handle = log.open("wb")
+    handle = log.open("ab")  # a restarted service keeps the earlier log
     popen = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=handle,
                              stderr=subprocess.STDOUT)
     process = Process(name, popen, log)
