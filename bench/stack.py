@@ -78,7 +78,7 @@ class BenchStack:
         handle = log.open("ab")
         started = time.monotonic()
         popen = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=handle,
-                                 stderr=subprocess.STDOUT)
+                                 stderr=subprocess.STDOUT, preexec_fn=services.die_with_parent)
         self.processes["rasa"] = services.Process("rasa", popen, log)
         try:
             _wait_for_model(f"{self.rasa_url}/status?token={self.rasa_token}", popen, timeout=300)

@@ -17,6 +17,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def die_with_parent() -> None:
+    """Popen ``preexec_fn``: the child gets SIGTERM when the process that started it dies, even by
+    SIGKILL (a CI timeout, a killed benchmark), so no server outlives its test run (Linux only)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -112,7 +124,7 @@ def start(name: str, cmd: list[str], env: dict[str, str], ready_url: str, logdir
     log = logdir / f"{name}.log"
     handle = log.open("ab")  # a restarted service keeps the earlier log
     popen = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=handle,
-                             stderr=subprocess.STDOUT)
+                             stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
     process = Process(name, popen, log)
     try:
         wait_http(ready_url, timeout, popen)
