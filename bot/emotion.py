@@ -73,7 +73,10 @@ _HYPOTHETICAL = ("会不会", "会不", "是否", "能不能", "有没有", "容
 # Hearsay that the shopper doubts (我朋友说你们是骗子，应该不是吧): the accusation is not theirs.
 _HEARSAY = re.compile(r"(朋友|别人|有人|网上|网友|同事|家人|他们|她们|评论|评价里|听说)(都)?(说|讲|讲的|传)")
 _DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应该不是", "是真的吗", "真的吗", "是吗",
-          "不会是", "我觉得不是", "谣言", "不可能吧")
+          "不会是", "我觉得不是", "谣言", "不可能吧", "没必要", "不至于", "犯不着", "用不着")
+# A problem the shop already put right (上次坏了一个你们给补发了，这次好评): with praise in the
+# message, the failure cues before the marker are background, not a complaint now.
+_RESOLVED = re.compile(r"(已经|都|给我|帮我|你们)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好)了")
 _HEARSAY_CATEGORIES = ("negative", "abuse", "threat")
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 
@@ -148,6 +151,17 @@ def _is_hypothetical(text: str, hit: _Hit) -> bool:
     if text[hit.end:hit.end + 1] == "了":
         return False
     return any(marker in clause for marker in _HYPOTHETICAL) or clause.endswith(_RHETORICAL_END)
+
+
+def _mark_resolved(text: str, hits: list[_Hit]) -> None:
+    """Failure cues before a 'put right' marker count as background when the shopper praises."""
+    resolved = [m.end() for m in _RESOLVED.finditer(text)]
+    if not resolved or not any(h.entry.category == "praise" and not h.negated and h.start >= resolved[-1]
+                               for h in hits):
+        return
+    for hit in hits:
+        if hit.end <= resolved[-1] and hit.entry.category in ("negative", "context"):
+            hit.negated = True
 
 
 def _intensifier_before(text: str, hit: _Hit, lex: Lexicon) -> tuple[str, float]:
@@ -238,6 +252,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
         if hit.entry.category in ("abuse", "negative", "impatience", "threat", "safety", "praise", "ironic"):
             hit.negated = _is_negated(text, hit, lex) or (
                 hearsay and hit.entry.category in _HEARSAY_CATEGORIES)
+    _mark_resolved(text, hits)
 
     complaint = any(
         not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")

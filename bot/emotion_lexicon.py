@@ -31,7 +31,7 @@ WEIGHTED_FILES = {
 }
 # Characters allowed between a negator and the cue it cancels (不会给差评,
 # 并不是很生气, 没有要投诉): auxiliaries, degree words, light verbs.
-NEGATION_FILLERS = ("给", "要", "想", "会", "是", "太", "很", "那么", "有", "打算",
+NEGATION_FILLERS = ("给", "要", "想", "会", "是", "太", "很", "那么", "有", "打算", "就",
                     "再", "去", "在", "算", "感到", "觉得", "说", "特别", "怎么", "对",
                     "对你们", "对您", "真的", "什么", "任何", "一点", "的")
 

@@ -395,6 +395,10 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("repeated_misunderstanding", "accepted offer of a human"))
     if _is_loop(view, settings):
         found.append(("loop", f"{settings.same_request_in_a_row}x {turn.request}"))
+    elif cues.repeated_asking and len(view.turns) >= 2:
+        # "我都问了三遍了": the shopper says they are going round in circles (here or before
+        # they came in); as the opening line it is only background, so not alone.
+        found.append(("loop", f"text={cues.repeated_asking}"))
     wants_human = _wants_human(turn, intent, cues, settings)
     if wants_human:
         found.append(("explicit_request", wants_human))

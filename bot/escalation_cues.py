@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
-FLAT_LISTS = ("double_charge", "bot_not_helping", "compensation", "damage", "not_received",
+FLAT_LISTS = ("double_charge", "bot_not_helping", "repeated_asking", "compensation", "damage", "not_received",
               "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 
@@ -87,6 +87,7 @@ class TextSignals:
 
     double_charge: str | None = None
     bot_not_helping: str | None = None
+    repeated_asking: str | None = None
     compensation: str | None = None
     damage: str | None = None
     not_received: str | None = None
@@ -107,6 +108,7 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     found = TextSignals(
         double_charge=book.find("double_charge", text),
         bot_not_helping=book.find("bot_not_helping", text),
+        repeated_asking=book.find("repeated_asking", text),
         compensation=book.find("compensation", text),
         damage=book.find("damage", text),
         not_received=book.find("not_received", text),
@@ -123,8 +125,19 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     found.problem_groups = groups
     found.multi_issue = len(groups) >= book.multi_issue_min_groups or (
         len(groups) >= 2 and (book.has_joiner(text) or (
-            book.multi_issue_two_in_clauses and _in_different_clauses(text, spans))))
+            book.multi_issue_two_in_clauses and _in_different_clauses(text, spans)))) or (
+        # 掉色严重，而且尺码偏小: two different faults of one kind, listed as two
+        book.has_joiner(text) and _distinct_faults_listed(text, spans))
     return found
+
+
+def _distinct_faults_listed(text: str, spans: list[tuple[str, int, int]]) -> bool:
+    """Two different problem words in different clauses (not one problem said twice)."""
+    for i, (_, s1, e1) in enumerate(spans):
+        for _, s2, e2 in spans[i + 1:]:
+            if text[s1:e1] != text[s2:e2] and _CLAUSE.search(text, e1, s2) is not None:
+                return True
+    return False
 
 
 def _in_different_clauses(text: str, spans: list[tuple[str, int, int]]) -> bool:
