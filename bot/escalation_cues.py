@@ -17,6 +17,8 @@ DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / 
 FLAT_LISTS = ("double_charge", "bot_not_helping", "repeated_asking", "compensation", "damage", "not_received",
               "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
+# 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
+_HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担心")
 
 
 def _compile(items: list[str]) -> re.Pattern[str] | None:
@@ -111,7 +113,7 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         repeated_asking=book.find("repeated_asking", text),
         compensation=book.find("compensation", text),
         damage=book.find("damage", text),
-        not_received=book.find("not_received", text),
+        not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
         dispute=book.find("dispute", text),
         human_request=book.find("human_request", text),
         human_negated=book.find("human_negated", text),
