@@ -57,11 +57,22 @@ def is_emoji(ch: str) -> bool:
 
 
 def _to_simplified(text: str) -> str:
-    """Traditional → Simplified, character for character so offsets stay exact."""
+    """Traditional → Simplified, character for character so offsets stay exact.
+
+    OpenCC's phrase rules may only change characters that are Traditional on their
+    own: its t2s table turns the Simplified 万一坏了 into 万一坯了 (一坏 is read as a
+    Traditional phrase), which would hide 坏 from every later component.
+    """
     converted = _converter().convert(text)
-    if len(converted) == len(text):
-        return converted
-    return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+    if len(converted) != len(text):
+        converted = "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+    return "".join(new if new == old or _is_traditional(old) else old for old, new in zip(text, converted))
+
+
+@lru_cache(maxsize=16384)
+def _is_traditional(ch: str) -> bool:
+    """The character changes when converted alone (壞 → 坏; 坏 stays 坏)."""
+    return _converter().convert(ch) != ch
 
 
 def _half_width(ch: str) -> str:

@@ -166,7 +166,8 @@ def test_no_near_duplicates(escalation_set: EscalationSet):
 
 
 def test_set_is_not_in_training_data(escalation_set: EscalationSet):
-    """Held out means held out: no shopper turn appears verbatim in data/ outside data/test.
+    """Held out means held out: no shopper turn appears verbatim in data/ outside data/test
+    (data/dev, the development set trainers tune on, included).
 
     Short stock phrases (under 8 characters, e.g. 什么时候发货) are bound to be
     training examples too; longer turns must not be.

@@ -6,6 +6,13 @@ def test_traditional_becomes_simplified():
     assert normalise("請問這個訂單退貨運費誰出").text == "请问这个订单退货运费谁出"
 
 
+def test_simplified_text_is_never_changed_by_traditional_phrase_rules():
+    # OpenCC's t2s alone turns 万一坏了 into 万一坯了: the shopper's "broken" would vanish.
+    assert normalise("万一坏了怎么保修").text == "万一坏了怎么保修"
+    assert normalise("萬一壞了怎麼保修").text == "万一坏了怎么保修"
+    assert normalise("頭髮乾淨").text == "头发干净"
+
+
 def test_full_width_letters_digits_and_punctuation_become_half_width():
     assert normalise("訂單號：３８２９１０４８５７２６３５４１").text == "订单号:3829104857263541"
     assert normalise("ＳＦ快递？").text == "SF快递?"
