@@ -18,6 +18,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot import textnorm
+from bot.fingerprint import source_digest
 from bot.textnorm import normalise
 
 logger = logging.getLogger(__name__)
@@ -37,6 +39,12 @@ class ChineseNormalizer(GraphComponent):
     the normalisation removed (emoji, longest punctuation run) stay on the
     message for later components (emotion scoring).
     """
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """Rasa's training cache keys on config and data only: a change to the normalising code
+        must invalidate the normalised training data too, or DIET trains on the old text."""
+        return source_digest(__file__, textnorm.__file__)
 
     @classmethod
     def create(
