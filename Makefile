@@ -71,7 +71,7 @@ browser:
 
 ## validate: errors fail here; unexpected warnings fail tests/test_data_validate.py
 validate: install
-	$(BIN)/rasa data validate
+	$(BIN)/rasa data validate --data data/nlu data/stories
 
 test-stories: train
 	$(BIN)/rasa test core --model models/kefu.tar.gz --stories tests/ --fail-on-prediction-errors --out reports/core

@@ -17,6 +17,9 @@ from bot.catalogue import load_catalogue
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "kefu.tar.gz"
 TRAINING_INPUTS = ["data", "config.yml", "domain.yml", "bot"]
+# What Rasa trains on. Never all of data/: data/test (held-out sets) and data/dev (development
+# sets) are in Rasa's format too, and `rasa train` with its default `--data data` would learn them.
+TRAINING_DATA = ["data/nlu", "data/stories"]
 LOOKUPS = ROOT / "data" / "nlu" / "catalogue_lookups.yml"
 TEST_SET = ROOT / "data" / "test" / "nlu_test.yml"
 
@@ -56,19 +59,22 @@ def sync_catalogue() -> bool:
     return True
 
 
-def train(force: bool = False, num_threads: int = 2) -> Path:
-    """Train models/kefu.tar.gz unless it is newer than every training input."""
+def train(force: bool = False, num_threads: int = 2, out: Path | None = None) -> Path:
+    """Train models/kefu.tar.gz unless it is newer than every training input (``out``: train
+    into another folder instead, e.g. to compare with the running model)."""
     sync_catalogue()
-    if not force and not model_is_stale():
+    if out is None and not force and not model_is_stale():
         print(f"Model is up to date: {MODEL}")
         return MODEL
     # No --force: Rasa's training cache (.rasa/cache) retrains only the parts
     # of the graph whose inputs changed (a policy setting does not retrain DIET).
-    cmd = [sys.executable, "-m", "rasa", "train", "--fixed-model-name", "kefu", "--out",
-           str(MODEL.parent), "--num-threads", str(num_threads)]
+    cmd = [sys.executable, "-m", "rasa", "train", "--data", *TRAINING_DATA, "--fixed-model-name", "kefu",
+           "--out", str(out or MODEL.parent), "--num-threads", str(num_threads)]
     if force:
         cmd.append("--force")
     subprocess.run(cmd, cwd=ROOT, check=True)
+    if out is not None:
+        return Path(out) / MODEL.name
     MODEL.touch()
     return MODEL
 
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_train = sub.add_parser("train", help="train the model if it is stale")
     p_train.add_argument("--force", action="store_true")
+    p_train.add_argument("--out", type=Path, help="train into this folder (models/ is left alone)")
     sub.add_parser("sync-catalogue", help="regenerate catalogue lookup tables")
     p_eval = sub.add_parser("evaluate", help="score a model on the held-out test set")
     p_eval.add_argument("model", nargs="?", default=str(MODEL))
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "train":
-        train(force=args.force)
+        train(force=args.force, out=args.out)
     elif args.command == "sync-catalogue":
         print("updated" if sync_catalogue() else "unchanged", LOOKUPS)
     elif args.command == "evaluate":
