@@ -76,7 +76,7 @@ _DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应�
           "不会是", "我觉得不是", "谣言", "不可能吧", "没必要", "不至于", "犯不着", "用不着")
 # A problem the shop already put right (上次坏了一个你们给补发了，这次好评): with praise in the
 # message, the failure cues before the marker are background, not a complaint now.
-_RESOLVED = re.compile(r"(已经|都|给我|帮我|你们)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好)了")
+_RESOLVED = re.compile(r"(已经|都|给我|帮我|你们|自己)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好|弄好|拧好|修好|装好|调好)了")
 _HEARSAY_CATEGORIES = ("negative", "abuse", "threat")
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 

@@ -30,6 +30,7 @@ from typing import Any, Iterable, Mapping, Optional
 
 from bot.emotion import score_message
 from bot.escalation_cues import TextSignals, cached_cues, text_signals
+from bot.textnorm import normalise
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ BOUNDARY_EVENTS = ("session_started", "restart", "resume")
 class EscalationSettings:
     """Thresholds and names; every field can be set in the policy's config entry."""
 
-    anger_threshold: float = 0.6
+    anger_threshold: float = 0.45
     fallbacks_in_a_row: int = 2            # 0 disables; rules may offer a human instead
     same_request_in_a_row: int = 3         # 0 disables
     intent_min_confidence: float = 0.5
@@ -308,6 +309,33 @@ def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
     return True
 
 
+# Word pairs too common to show that two messages ask the same thing.
+_GENERIC_PAIRS = frozenset({"什么", "怎么", "请问", "我问", "问一", "一下", "可以", "能不", "不能", "你们", "我的",
+                            "这个", "那个", "时候", "么时", "多少", "是不", "有没", "没有", "问下", "问问", "一个"})
+
+
+def _word_pairs(text: str) -> set[str]:
+    chars = [c for c in normalise(text).text.lower() if c.isalnum()]
+    return {a + b for a, b in zip(chars, chars[1:])} - _GENERIC_PAIRS
+
+
+def _asked_again_unanswered(view: ConversationView, settings: EscalationSettings) -> bool:
+    """The same words in each of the last n messages (什么时候出货 / 我问什么时候出货 / 出货时间),
+    and the bot failed to understand at least one of them: the NLU read them as different
+    requests, but the shopper is going round in circles."""
+    n = settings.same_request_in_a_row
+    if n <= 1 or len(view.turns) < n:
+        return False
+    recent = view.turns[-n:]
+    misunderstood = set(settings.not_understood_intents) | {settings.fallback_intent}
+    if any(t.intent in settings.loop_ignore_intents and t.intent not in misunderstood for t in recent):
+        return False
+    if not any(_not_understood(t, settings) for t in recent):
+        return False
+    common = set.intersection(*(_word_pairs(t.text) for t in recent))
+    return bool(common)
+
+
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
@@ -333,6 +361,19 @@ def _praise_only(emotion: Mapping[str, Any]) -> bool:
     cues = [str(c) for c in emotion.get("cues") or []]
     return (emotion.get("label") == "calm" and any(c.startswith("praise:") for c in cues)
             and not any(c.startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:")) for c in cues))
+
+
+def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals) -> bool:
+    """The text takes back what the intent alone would mean: 服务真好，五星好评 (praise),
+    不想投诉，提个建议 (a calm suggestion), 没丢没丢，找到了 (the parcel turned up)."""
+    if reason == "complaint":
+        upset = any(str(c).startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:"))
+                    for c in emotion.get("cues") or [])
+        return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or (
+            any(str(c).startswith("negated:") for c in emotion.get("cues") or []) and not upset)
+    if reason == "lost_parcel":
+        return bool(cues.parcel_found) and not cues.not_received
+    return False
 
 
 def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
@@ -377,11 +418,10 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
     if cues.not_received:
         found.append(("lost_parcel", cues.not_received))
     intent_reason = settings.intent_reasons.get(intent or "")
-    if intent_reason and intent_reason != "explicit_request":
-        if intent_reason == "complaint" and _praise_only(emotion):
-            pass  # 服务真好，五星好评 misread as complain: praise is not a complaint
-        else:
-            found.append((intent_reason, f"intent={intent}"))
+    if intent_reason and intent_reason != "explicit_request" and not _intent_withdrawn(intent_reason, emotion, cues):
+        found.append((intent_reason, f"intent={intent}"))
+    if cues.cannot_verify:
+        found.append(("verification_failed", cues.cannot_verify))
     for slot, reason in settings.flag_slots.items():
         if view.slots_since_last_turn.get(slot) is True:
             found.append((reason, f"slot={slot}"))
@@ -395,6 +435,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("repeated_misunderstanding", "accepted offer of a human"))
     if _is_loop(view, settings):
         found.append(("loop", f"{settings.same_request_in_a_row}x {turn.request}"))
+    elif _asked_again_unanswered(view, settings):
+        found.append(("loop", "same words, not understood"))
     elif cues.repeated_asking and len(view.turns) >= 2:
         # "我都问了三遍了": the shopper says they are going round in circles (here or before
         # they came in); as the opening line it is only background, so not alone.

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import yaml
 
+from bot.textnorm import normalise
+
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
-FLAT_LISTS = ("double_charge", "bot_not_helping", "repeated_asking", "compensation", "damage", "not_received",
+FLAT_LISTS = ("double_charge", "bot_not_helping", "repeated_asking", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
               "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
@@ -90,6 +92,9 @@ class TextSignals:
     double_charge: str | None = None
     bot_not_helping: str | None = None
     repeated_asking: str | None = None
+    cannot_verify: str | None = None
+    parcel_found: str | None = None
+    suggestion: str | None = None
     compensation: str | None = None
     damage: str | None = None
     not_received: str | None = None
@@ -106,11 +111,16 @@ class TextSignals:
 def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     """The complexity cues in one normalised message."""
     book = book or cached_cues()
-    text = (text or "").lower()
+    # The tracker keeps what the shopper typed (Traditional, full width ...): normalise here too,
+    # or 扣了兩次 would miss 扣了两次. Normalising normalised text changes nothing.
+    text = normalise(text or "").text.lower()
     found = TextSignals(
         double_charge=book.find("double_charge", text),
         bot_not_helping=book.find("bot_not_helping", text),
         repeated_asking=book.find("repeated_asking", text),
+        cannot_verify=book.find("cannot_verify", text),
+        parcel_found=book.find("parcel_found", text),
+        suggestion=book.find("suggestion", text),
         compensation=book.find("compensation", text),
         damage=book.find("damage", text),
         not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),

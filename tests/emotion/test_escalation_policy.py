@@ -232,7 +232,7 @@ def test_the_most_serious_reason_is_reported(policy, domain):
 def test_thresholds_are_configurable(domain):
     text = "都三天了还没发货，你们到底怎么回事！！！"
     tracker = conversation(domain, said(text, "urge_shipment"))
-    assert predicted(make_policy(), tracker, domain)[0] is None
+    assert predicted(make_policy(anger_threshold=0.9), tracker, domain)[0] is None
     assert predicted(make_policy(anger_threshold=0.4), tracker, domain)[0] == "action_handoff"
     fallback = conversation(domain, said("啥", "nlu_fallback", 0.2), "utter_ask_rephrase", said("嗯？", "nlu_fallback", 0.2))
     assert predicted(make_policy(fallbacks_in_a_row=0), fallback, domain)[0] is None
