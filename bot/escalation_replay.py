@@ -162,6 +162,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("set", type=Path, help="a labelled set (bot/escalation_eval.py format)")
     parser.add_argument("--rasa-url", help="a running Rasa server (default: start the product)")
     parser.add_argument("--handoff-url", help="its handoff service")
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "kefu.tar.gz",
+                        help="the model to start the product with (default models/kefu.tar.gz)")
     args = parser.parse_args(argv)
     cases = list(load_escalation_set(args.set).conversations)
     if args.rasa_url and args.handoff_url:
@@ -169,7 +171,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     else:
         from bench.stack import running_stack  # starts the product on free ports, stops it after
 
-        with running_stack() as stack:
+        with running_stack(model=args.model) as stack:
             outcome = replay(cases, Product(stack.rasa_url, stack.handoff_url))
     path = write_report(outcome, args.set.stem)
     summary = report(outcome)
