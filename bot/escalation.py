@@ -112,6 +112,9 @@ class EscalationSettings:
     # Boolean slots the shop actions set; true since the last user turn -> reason.
     # verification_locked is deliberately absent: three failed verifications
     # end in the *offer* of a human (issue 3), and accepting it hands off.
+    # When a handoff intent's text takes it back (不想投诉，就问下…; 不用转人工; 没丢没丢), the rules
+    # for that intent would still hand off: this action answers instead (FAQ, or a rephrase).
+    withdrawn_answer_action: str = "action_answer_faq"
     flag_slots: dict[str, str] = field(default_factory=lambda: {
         "verification_failed": "verification_failed", "refund_overdue": "refund_overdue",
         "double_charge": "double_charge"})
@@ -554,6 +557,13 @@ if Policy is not None:
             self.persist()
             return self._resource
 
+        def _handoff_intent_withdrawn(self, view: ConversationView, domain: Domain) -> bool:
+            """The latest intent alone would hand off, but no reason fired (decide returned None)."""
+            turn = view.last
+            return (turn is not None and turn.intent in self.settings.intent_reasons
+                    and _confident(turn, self.settings)
+                    and self.settings.withdrawn_answer_action in domain.action_names_or_texts)
+
         def persist(self) -> None:
             with self._model_storage.write_to(self._resource) as path:
                 (path / "escalation_settings.json").write_text(
@@ -575,6 +585,12 @@ if Policy is not None:
                 events = []
                 if after_user and slot_known and tracker.get_slot(self.settings.reason_slot) is not None:
                     events = [SlotSet(self.settings.reason_slot, None)]  # no stale reason
+                if after_user and self._handoff_intent_withdrawn(view, domain):
+                    # The rules map this intent straight to a handoff; the text says otherwise.
+                    return self._prediction(
+                        confidence_scores_for(self.settings.withdrawn_answer_action, 1.0, domain),
+                        events=events, is_no_user_prediction=True,
+                        diagnostic_data={"escalation": {"withdrawn": view.last.intent}})
                 return self._prediction(abstain, events=events)
             logger.debug("escalation: %s (%s)", decision.reason, ", ".join(decision.signals))
             optional = [SlotSet(self.settings.reason_slot, decision.reason)] if slot_known else []

@@ -299,3 +299,14 @@ def test_when_it_abstains_during_a_form_the_form_continues(policy, domain):
     rule = _form_happy_path_prediction(domain, "verify_order_form")
     best = DefaultPolicyPredictionEnsemble().combine_predictions([rule, ours], tracker, domain)
     assert domain.action_names_or_texts[best.max_confidence_index] == "verify_order_form"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("不想投诉，就是提个建议，包装可以再结实一点", "complain"),
+    ("没丢没丢，快递在门卫那找到了，虚惊一场哈哈", "report_lost_package"),
+    ("不用转人工，我自己看看就行", "request_human"),
+])
+def test_a_handoff_intent_the_text_takes_back_is_answered_not_handed_off(policy, domain, text, intent):
+    # RulePolicy maps these intents straight to action_handoff; the policy must overrule it.
+    action, _ = predicted(policy, conversation(domain, said(text, intent)), domain)
+    assert action == "action_answer_faq"
