@@ -115,6 +115,8 @@ class EscalationSettings:
     # When a handoff intent's text takes it back (不想投诉，就问下…; 不用转人工; 没丢没丢), the rules
     # for that intent would still hand off: this action answers instead (FAQ, or a rephrase).
     withdrawn_answer_action: str = "action_answer_faq"
+    withdrawn_answer_actions: dict[str, str] = field(default_factory=lambda: {
+        "report_lost_package": "action_track_shipment"})
     flag_slots: dict[str, str] = field(default_factory=lambda: {
         "verification_failed": "verification_failed", "refund_overdue": "refund_overdue",
         "double_charge": "double_charge"})
@@ -375,7 +377,11 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
         return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or (
             any(str(c).startswith("negated:") for c in emotion.get("cues") or []) and not upset)
     if reason == "lost_parcel":
-        return bool(cues.parcel_found) and not cues.not_received
+        # Only the intent says "lost" (包裹是不是迷路了, 卡在中转两天了) and the shopper is calm: the bot
+        # looks the parcel up first (a stalled parcel gets an apology and the offer to chase it);
+        # 快递丢了 / 显示签收但没收到 in the text, or anger, still hand off.
+        calm = emotion.get("label") in ("calm", "impatient") and not emotion.get("threat")
+        return not cues.not_received and (bool(cues.parcel_found) or calm)
     return False
 
 
@@ -557,12 +563,13 @@ if Policy is not None:
             self.persist()
             return self._resource
 
-        def _handoff_intent_withdrawn(self, view: ConversationView, domain: Domain) -> bool:
-            """The latest intent alone would hand off, but no reason fired (decide returned None)."""
+        def _answer_for_withdrawn(self, view: ConversationView, domain: Domain) -> Optional[str]:
+            """The action that answers a handoff intent no reason backed (decide returned None)."""
             turn = view.last
-            return (turn is not None and turn.intent in self.settings.intent_reasons
-                    and _confident(turn, self.settings)
-                    and self.settings.withdrawn_answer_action in domain.action_names_or_texts)
+            if turn is None or turn.intent not in self.settings.intent_reasons or not _confident(turn, self.settings):
+                return None
+            action = self.settings.withdrawn_answer_actions.get(turn.intent, self.settings.withdrawn_answer_action)
+            return action if action in domain.action_names_or_texts else None
 
         def persist(self) -> None:
             with self._model_storage.write_to(self._resource) as path:
@@ -585,10 +592,11 @@ if Policy is not None:
                 events = []
                 if after_user and slot_known and tracker.get_slot(self.settings.reason_slot) is not None:
                     events = [SlotSet(self.settings.reason_slot, None)]  # no stale reason
-                if after_user and self._handoff_intent_withdrawn(view, domain):
+                answer = self._answer_for_withdrawn(view, domain) if after_user else None
+                if answer:
                     # The rules map this intent straight to a handoff; the text says otherwise.
                     return self._prediction(
-                        confidence_scores_for(self.settings.withdrawn_answer_action, 1.0, domain),
+                        confidence_scores_for(answer, 1.0, domain),
                         events=events, is_no_user_prediction=True,
                         diagnostic_data={"escalation": {"withdrawn": view.last.intent}})
                 return self._prediction(abstain, events=events)

@@ -164,6 +164,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     parser.add_argument("--handoff-url", help="its handoff service")
     parser.add_argument("--model", type=Path, default=ROOT / "models" / "kefu.tar.gz",
                         help="the model to start the product with (default models/kefu.tar.gz)")
+    parser.add_argument("--ids-only", action="store_true",
+                        help="report wrong cases by id only (for held-out sets: their wording must not guide tuning)")
     args = parser.parse_args(argv)
     cases = list(load_escalation_set(args.set).conversations)
     if args.rasa_url and args.handoff_url:
@@ -173,7 +175,7 @@ def main(argv: Optional[list[str]] = None) -> None:
 
         with running_stack(model=args.model) as stack:
             outcome = replay(cases, Product(stack.rasa_url, stack.handoff_url))
-    path = write_report(outcome, args.set.stem)
+    path = write_report(outcome, args.set.stem, with_texts=not args.ids_only)
     summary = report(outcome)
     print(f"recall {summary['recall']:.3f} ({len(outcome.must) - sum(1 for c in outcome.must if not outcome.caught(c))}"
           f"/{len(outcome.must)})  false handoffs {summary['false_handoff_rate']:.3f} "

@@ -301,12 +301,18 @@ def test_when_it_abstains_during_a_form_the_form_continues(policy, domain):
     assert domain.action_names_or_texts[best.max_confidence_index] == "verify_order_form"
 
 
-@pytest.mark.parametrize("text, intent", [
-    ("不想投诉，就是提个建议，包装可以再结实一点", "complain"),
-    ("没丢没丢，快递在门卫那找到了，虚惊一场哈哈", "report_lost_package"),
-    ("不用转人工，我自己看看就行", "request_human"),
+@pytest.mark.parametrize("text, intent, answer", [
+    ("不想投诉，就是提个建议，包装可以再结实一点", "complain", "action_answer_faq"),
+    ("没丢没丢，快递在门卫那找到了，虚惊一场哈哈", "report_lost_package", "action_track_shipment"),
+    ("我的包裹是不是迷路了，好几天没动静", "report_lost_package", "action_track_shipment"),
+    ("不用转人工，我自己看看就行", "request_human", "action_answer_faq"),
 ])
-def test_a_handoff_intent_the_text_takes_back_is_answered_not_handed_off(policy, domain, text, intent):
+def test_a_handoff_intent_the_text_does_not_back_is_answered_not_handed_off(policy, domain, text, intent, answer):
     # RulePolicy maps these intents straight to action_handoff; the policy must overrule it.
     action, _ = predicted(policy, conversation(domain, said(text, intent)), domain)
-    assert action == "action_answer_faq"
+    assert action == answer
+
+
+def test_a_lost_parcel_said_in_words_still_goes_to_a_person(policy, domain):
+    action, prediction = predicted(policy, conversation(domain, said("快递显示签收了但我根本没收到", "report_lost_package")), domain)
+    assert action == "action_handoff" and reason_of(prediction) == "lost_parcel"
