@@ -14,10 +14,10 @@ from bot.escalation_eval import load_escalation_set
 from bot.escalation_replay import Product, replay, write_report
 
 # Issue 5's targets are recall >= 0.95 and false handoffs <= 0.05. Measured on
-# 2026-11-23: recall 0.868 (145/167), false handoffs 0.051 (7/136), queue
-# order by level >= 0.90 (met). The targets are NOT met yet (issue 5 stays
-# open); these floors guard against regressions until they are.
-RECALL_FLOOR = 0.84
+# 2026-11-23 (second session, after tuning on data/dev/escalation_dev.yml only):
+# recall 0.904 (151/167), false handoffs 0.051 (7/136), queue order by level 0.972.
+# The targets are NOT met (issue 5 stays open); these floors guard against regressions.
+RECALL_FLOOR = 0.88
 FALSE_HANDOFF_CEILING = 0.07
 
 pytestmark = pytest.mark.slow
