@@ -12,7 +12,7 @@ from . import dispatcher
 from .bus import Bus, LocalBus, PostgresBus, RedisBus
 from .config import Settings
 from .context import Context
-from .db import create_tables, is_postgres, make_engine, plain_postgres_dsn, session_factory
+from .db import create_tables, is_postgres, make_engines, plain_postgres_dsn, session_factory
 from .drain import refuse_while_draining
 from .live import Hub
 from .ratelimit import RateLimits
@@ -66,14 +66,14 @@ async def _add_security_headers(_request: web.Request, response: web.StreamRespo
 
 def _resources(settings: Settings):
     async def resources(app: web.Application) -> AsyncIterator[None]:
-        engine = make_engine(settings.db_url)
-        await create_tables(engine)
+        engine, writer = make_engines(settings.db_url)
+        await create_tables(writer)
         http = aiohttp.ClientSession()
         bus = make_bus(settings)
         ctx = Context(
             settings=settings, engine=engine, sessions=session_factory(engine), bus=bus,
             rasa=RasaClient(http, settings.rasa_url, settings.rasa_token, float(settings.limits["rasa_timeout_seconds"])),
-            postgres=is_postgres(settings.db_url),
+            postgres=is_postgres(settings.db_url), writer=writer,
         )
         hub = Hub(ctx)
         await bus.start(hub.on_event)
@@ -91,6 +91,6 @@ def _resources(settings: Settings):
             await hub.close()
             await bus.close()
             await http.close()
-            await engine.dispose()
+            await ctx.dispose()
 
     return resources

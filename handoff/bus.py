@@ -1,16 +1,20 @@
 """Notifications between service instances.
 
-Events are small JSON dicts that say *what changed*, never the message text:
+Events are small JSON dicts that say *what changed*:
 
-* ``{"t": "conv", "c": <conversation id>}`` — new messages or a new state;
+* ``{"t": "msg", "c": <conversation id>, "m": <message>, "p": <previous message id>}``
+  — one new message, carried so sockets need not read it back (``m`` is
+  left out when it would not fit in a NOTIFY payload);
+* ``{"t": "conv", "c": <conversation id>}`` — the conversation's state or ticket changed;
 * ``{"t": "queue"}`` — the waiting queue changed;
 * ``{"t": "agent", "a": <agent id>, "e": {...}}`` — something for one agent
   (an offer, an offer that expired, a conversation taken away ...);
 * ``{"t": "resync"}`` — sent locally after a reconnect: check everything.
 
-Receivers read what is new from the database (everything after the last
-message id each client has), so a lost or duplicated notification never
-loses or duplicates a message. Every event also reaches the instance that
+Receivers send a carried message only to a client that got the message
+before it (``p``); otherwise they read what is new from the database
+(everything after the last message id each client has), so a lost or
+duplicated notification never loses or duplicates a message. Every event also reaches the instance that
 published it.
 
 Backends: in-process (SQLite, one instance), PostgreSQL LISTEN/NOTIFY, Redis
@@ -126,7 +130,7 @@ class PostgresBus(_Dispatching):
     async def publish(self, event: dict[str, Any]) -> None:
         import asyncpg
 
-        payload = json.dumps(event, separators=(",", ":"))
+        payload = _notify_payload(event)
         for attempt in (1, 2):
             try:
                 if self._notify_pool is None:
@@ -150,6 +154,17 @@ class PostgresBus(_Dispatching):
         if self._notify_pool is not None:
             await self._notify_pool.close()
         await self._cancel_tasks()
+
+
+NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
+
+
+def _notify_payload(event: dict[str, Any]) -> str:
+    """The event as NOTIFY text; a message too long to carry is left out (receivers read it)."""
+    payload = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    if len(payload.encode("utf-8")) > NOTIFY_MAX_BYTES and "m" in event:
+        payload = json.dumps({k: v for k, v in event.items() if k != "m"}, ensure_ascii=False, separators=(",", ":"))
+    return payload
 
 
 class RedisBus(_Dispatching):
@@ -194,7 +209,7 @@ class RedisBus(_Dispatching):
 
     async def publish(self, event: dict[str, Any]) -> None:
         try:
-            await self._redis.publish(CHANNEL, json.dumps(event, separators=(",", ":")))
+            await self._redis.publish(CHANNEL, json.dumps(event, ensure_ascii=False, separators=(",", ":")))
         except Exception as error:
             log.warning("redis publish failed: %s", error)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Callable
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
 
 from .bus import Bus
@@ -18,6 +19,9 @@ from .rasa_client import RasaClient
 
 @dataclass
 class Context:
+    """``sessions`` read, ``transaction()`` writes. ``writer``: the engine write transactions
+    run on (SQLite: its one writer connection, see handoff/db.py); None = ``engine``."""
+
     settings: Settings
     engine: AsyncEngine
     sessions: sessionmaker
@@ -25,7 +29,31 @@ class Context:
     rasa: RasaClient
     postgres: bool
     clock: Callable[[], float] = time.time
+    writer: AsyncEngine | None = None
     _conv_locks: dict[str, asyncio.Lock] = field(default_factory=lambda: defaultdict(asyncio.Lock))
+    _write_sessions: sessionmaker | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.writer is None or self.writer is self.engine:
+            self._write_sessions = self.sessions
+        else:
+            self._write_sessions = sessionmaker(self.writer, class_=AsyncSession, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in a write transaction: committed on exit, rolled back on an error.
+
+        Keep it short and never open another transaction inside it: on SQLite every
+        write transaction of the process waits for this one.
+        """
+        async with self._write_sessions() as session, session.begin():  # type: ignore[misc]
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (at shutdown)."""
+        await self.engine.dispose()
+        if self.writer is not None and self.writer is not self.engine:
+            await self.writer.dispose()
 
     @property
     def policy(self) -> dict[str, Any]:
@@ -39,7 +67,12 @@ class Context:
         return self._conv_locks[conversation_id]
 
     async def conversation_changed(self, conversation_id: str) -> None:
+        """The conversation's state or ticket changed: its sockets re-read messages and state."""
         await self.bus.publish({"t": "conv", "c": conversation_id})
+
+    async def message_added(self, message: dict[str, Any], previous_id: int) -> None:
+        """One new message (after commit): sent as is to the sockets following its conversation."""
+        await self.bus.publish({"t": "msg", "c": message["conversation_id"], "m": message, "p": previous_id})
 
     async def queue_changed(self) -> None:
         await self.bus.publish({"t": "queue"})

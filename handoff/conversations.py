@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import new_token, token_hash
@@ -27,7 +27,7 @@ async def create_conversation(ctx: Context) -> NewConversation:
     token = new_token()
     conversation_id = uuid.uuid4().hex
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         session.add(
             Conversation(
                 id=conversation_id, token_hash=token_hash(token), channel="web", state="bot",
@@ -81,11 +81,23 @@ def add_message(
 
 
 async def store_message(ctx: Context, conversation_id: str, sender: str, text: str, **kwargs: Any) -> dict[str, Any]:
-    """Store one message in its own transaction and return it as JSON."""
-    async with ctx.sessions() as session, session.begin():
+    """Store one message in its own transaction, announce it to the sockets following the
+    conversation, and return it as JSON."""
+    async with ctx.transaction() as session:
+        previous = await last_message_id(session, conversation_id)
         message = add_message(session, conversation_id, sender, text, ctx.now(), **kwargs)
         await session.flush()
-        return message_json(message)
+        data = message_json(message)
+    await ctx.message_added(data, previous)
+    return data
+
+
+async def last_message_id(session: AsyncSession, conversation_id: str) -> int:
+    """Read inside a write transaction just before adding a message: the id of the message before
+    it (0: none), sent along with the new one so a socket can tell whether it missed one
+    (handoff/live.py)."""
+    stmt = select(func.max(Message.id)).where(Message.conversation_id == conversation_id)
+    return int((await session.execute(stmt)).scalar() or 0)
 
 
 async def messages_after(ctx: Context, conversation_id: str, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ async def expire_offers(ctx: Context) -> int:
     """Offers nobody accepted in time go back; the agent is skipped next round."""
     now = ctx.now()
     expired: list[tuple[int, int]] = []
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rows = (await session.execute(
             select(Ticket).where(Ticket.status == "queued", Ticket.offered_to.isnot(None), Ticket.offer_expires_at < now)
         )).scalars().all()
@@ -44,7 +44,7 @@ async def requeue_silent(ctx: Context) -> int:
     now = ctx.now()
     limit = float(ctx.settings.routing["silent_agent_seconds"])
     moved: list[tuple[int, str, int]] = []
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         rows = (await session.execute(
             select(Ticket).where(Ticket.status == "assigned", Ticket.awaiting_agent_since < now - limit)
         )).scalars().all()
@@ -71,7 +71,7 @@ async def requeue_silent(ctx: Context) -> int:
 async def mark_breaches(ctx: Context) -> int:
     """Count tickets whose first-response target passed without an agent reply."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         result = await session.execute(
             update(Ticket)
             .where(Ticket.status.in_(("queued", "assigned")), Ticket.first_response_at.is_(None),
@@ -95,7 +95,7 @@ async def make_offers(ctx: Context) -> int:
         agent = choose_agent(ticket.skill, loads(ticket.declined_by, []), loads_)
         if agent is None:
             continue
-        async with ctx.sessions() as session, session.begin():
+        async with ctx.transaction() as session:
             row = (await session.execute(
                 text(load_sql("make_offer")),
                 {"ticket_id": ticket.id, "agent_id": agent.id, "now": now, "expires_at": now + timeout},

@@ -44,7 +44,7 @@ async def search(ctx: Context, query: str | None = None, topic: str | None = Non
 
 async def create(ctx: Context, topic: str, title: str, text: str, agent_id: int | None = None) -> dict[str, Any]:
     _check(topic, title, text)
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         reply = QuickReply(topic=topic, title=title, text=text, updated_at=ctx.now(), updated_by=agent_id)
         session.add(reply)
         await session.flush()
@@ -52,7 +52,7 @@ async def create(ctx: Context, topic: str, title: str, text: str, agent_id: int 
 
 
 async def update(ctx: Context, reply_id: int, agent_id: int, **fields: str | None) -> dict[str, Any]:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         reply = await session.get(QuickReply, reply_id)
         if reply is None:
             raise HandoffError("not_found", "No such quick reply.", 404)
@@ -65,7 +65,7 @@ async def update(ctx: Context, reply_id: int, agent_id: int, **fields: str | Non
 
 
 async def remove(ctx: Context, reply_id: int) -> None:
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         result = await session.execute(delete(QuickReply).where(QuickReply.id == reply_id))
     if not result.rowcount:
         raise HandoffError("not_found", "No such quick reply.", 404)
@@ -74,7 +74,7 @@ async def remove(ctx: Context, reply_id: int) -> None:
 async def seed(ctx: Context, replies: list[dict[str, str]]) -> int:
     """Add the configured replies whose (topic, title) is not there yet; returns how many."""
     added = 0
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         existing = {(r.topic, r.title) for r in (await session.execute(select(QuickReply))).scalars()}
         for item in replies:
             key = (item["topic"], item["title"])

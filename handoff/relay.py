@@ -12,12 +12,15 @@ import logging
 import re
 from typing import Any
 
+from sqlalchemy import bindparam, func, insert, select, update
+
 from .context import Context
-from .conversations import store_message
+from .conversations import message_json, store_message
 from .drain import IN_FLIGHT
-from .models import Conversation
+from .errors import HandoffError
+from .models import Conversation, Message, Ticket
 from .rasa_client import BotUnavailable
-from .tickets import TicketRequest, create_ticket, queue_place, resume_bot, shopper_waiting
+from .tickets import TicketRequest, create_ticket, queue_place, resume_bot
 
 log = logging.getLogger(__name__)
 
@@ -44,43 +47,72 @@ async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: s
     turn may post a ticket back to this service."""
     with IN_FLIGHT:
         async with ctx.conversation_lock(conversation_id):
-            stored = await store_message(ctx, conversation_id, "shopper", text)
-            await ctx.conversation_changed(conversation_id)
-            async with ctx.sessions() as session:
-                conv = await session.get(Conversation, conversation_id)
-            if conv.state == "bot":
-                await _ask_bot(ctx, conv, payload or text)
-            elif conv.state == "assigned":
-                await shopper_waiting(ctx, conversation_id)
+            stored, state, needs_resume = await _store_shopper_message(ctx, conversation_id, text)
+            if state == "bot":
+                await _ask_bot(ctx, conversation_id, needs_resume, payload or text)
             return stored
 
 
-async def _ask_bot(ctx: Context, conv: Conversation, text: str) -> None:
-    if conv.needs_resume:
-        await resume_bot(ctx, conv.id)
+# The shopper-message statements, built once (building them per message cost as much as running them).
+_WHERE_IT_STANDS = (
+    select(
+        Conversation.state, Conversation.needs_resume,
+        select(func.max(Message.id)).where(Message.conversation_id == bindparam("c")).scalar_subquery(),
+        select(Ticket.id).where(Ticket.conversation_id == bindparam("c"), Ticket.status == "assigned",
+                                Ticket.awaiting_agent_since.is_(None)).limit(1).scalar_subquery(),
+    ).where(Conversation.id == bindparam("c"))
+)
+_INSERT_SHOPPER_MESSAGE = insert(Message).values(
+    conversation_id=bindparam("c"), sender="shopper", text=bindparam("text"), created_at=bindparam("now"))
+_START_SILENCE_CLOCK = update(Ticket).where(Ticket.id == bindparam("ticket_id")).values(awaiting_agent_since=bindparam("now"))
+
+
+async def _store_shopper_message(ctx: Context, conversation_id: str, text: str) -> tuple[dict[str, Any], str, bool]:
+    """One short write per shopper message, the hot path of a busy day: read where the
+    conversation stands (and the id of its last message, and whether an agent's silence clock
+    must start) in one statement, insert the message, start the clock only if it is not
+    running; then announce the message itself. Returns (message, state, needs_resume)."""
+    now = ctx.now()
+    async with ctx.transaction() as session:
+        row = (await session.execute(_WHERE_IT_STANDS, {"c": conversation_id})).first()
+        if row is None:
+            raise HandoffError("not_found", "No such conversation.", 404)
+        state, needs_resume, previous, start_clock_of = row
+        inserted = await session.execute(_INSERT_SHOPPER_MESSAGE, {"c": conversation_id, "text": text, "now": now})
+        if state == "assigned" and start_clock_of is not None:
+            await session.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
+    stored = message_json(Message(id=inserted.inserted_primary_key[0], conversation_id=conversation_id,
+                                  sender="shopper", text=text, created_at=now))
+    await ctx.message_added(stored, int(previous or 0))
+    return stored, state, bool(needs_resume)
+
+
+async def _ask_bot(ctx: Context, conversation_id: str, needs_resume: bool, text: str) -> None:
+    if needs_resume:
+        await resume_bot(ctx, conversation_id)
     wait = float(ctx.settings.limits["bot_reply_timeout_seconds"])
-    call = asyncio.ensure_future(_counted_bot_call(ctx, conv.id, text))
+    call = asyncio.ensure_future(_counted_bot_call(ctx, conversation_id, text))
     try:
         replies = await asyncio.wait_for(asyncio.shield(call), wait)
     except asyncio.TimeoutError:
-        log.warning("bot slow for %s: no answer within %.0f s", conv.id, wait)
-        await _bot_slow_note(ctx, conv.id, "bot_slow")
+        log.warning("bot slow for %s: no answer within %.0f s", conversation_id, wait)
+        await _bot_slow_note(ctx, conversation_id, "bot_slow")
         _LATE_CALLS.add(call)
         call.add_done_callback(_retrieve_error)
-        call.add_done_callback(lambda done: _LATE_CALLS.add(asyncio.ensure_future(_late_replies(ctx, conv.id, done))))
+        call.add_done_callback(
+            lambda done: _LATE_CALLS.add(asyncio.ensure_future(_late_replies(ctx, conversation_id, done))))
         return
     except BotUnavailable as error:
-        log.warning("bot unavailable for %s: %s", conv.id, error)
+        log.warning("bot unavailable for %s: %s", conversation_id, error)
         if _WANTS_HUMAN.search(text):
-            await request_human(ctx, conv.id, reason="bot_unavailable")
+            await request_human(ctx, conversation_id, reason="bot_unavailable")
             return
-        await store_message(ctx, conv.id, "system", BOT_DOWN_TEXT,
+        await store_message(ctx, conversation_id, "system", BOT_DOWN_TEXT,
                             extra={"event": "bot_unavailable", "buttons": [HUMAN_BUTTON]})
-        await ctx.conversation_changed(conv.id)
         return
-    if not await _relay_replies(ctx, conv.id, replies) and await _still_with_bot(ctx, conv.id):
-        log.warning("bot gave no answer for %s", conv.id)
-        await _bot_slow_note(ctx, conv.id, "bot_silent")
+    if not await _relay_replies(ctx, conversation_id, replies) and await _still_with_bot(ctx, conversation_id):
+        log.warning("bot gave no answer for %s", conversation_id)
+        await _bot_slow_note(ctx, conversation_id, "bot_silent")
 
 
 async def _counted_bot_call(ctx: Context, conversation_id: str, text: str) -> list[dict[str, Any]]:
@@ -98,7 +130,6 @@ def _retrieve_error(call: asyncio.Future) -> None:
 async def _bot_slow_note(ctx: Context, conversation_id: str, event: str) -> None:
     await store_message(ctx, conversation_id, "system", BOT_SLOW_TEXT,
                         extra={"event": event, "buttons": [HUMAN_BUTTON]})
-    await ctx.conversation_changed(conversation_id)
 
 
 async def _still_with_bot(ctx: Context, conversation_id: str) -> bool:
@@ -122,7 +153,7 @@ async def _late_replies(ctx: Context, conversation_id: str, call: asyncio.Future
 
 
 async def _relay_replies(ctx: Context, conversation_id: str, replies: list[dict[str, Any]]) -> bool:
-    """Store and announce the bot's replies; False if there was nothing to show."""
+    """Store and announce the bot's replies (each as it is stored); False if there was nothing to show."""
     shown = False
     for reply in replies:
         extra: dict[str, Any] = {}
@@ -138,8 +169,6 @@ async def _relay_replies(ctx: Context, conversation_id: str, replies: list[dict[
             continue
         await store_message(ctx, conversation_id, "bot", body, extra=extra or None)
         shown = True
-    if shown:
-        await ctx.conversation_changed(conversation_id)
     return shown
 
 
@@ -164,5 +193,4 @@ async def request_human(ctx: Context, conversation_id: str, reason: str = "bot_u
             minutes = max(1, round(place["estimated_wait_seconds"] / 60))
             note = f"已为您转接人工客服，您前面还有{place['queue_position'] - 1}位，预计等待约{minutes}分钟，请稍候~"
         await store_message(ctx, conversation_id, "system", note, extra={"event": "queued"})
-        await ctx.conversation_changed(conversation_id)
     return place

@@ -12,17 +12,17 @@ from .agents import upsert_agent
 from .bus import LocalBus
 from .config import Settings, load_settings
 from .context import Context
-from .db import create_tables, is_postgres, make_engine, session_factory
+from .db import create_tables, is_postgres, make_engines, session_factory
 from . import quick_replies
 
 
 async def seed(settings: Settings) -> tuple[int, int]:
     """Returns (agents configured, quick replies added)."""
-    engine = make_engine(settings.db_url)
+    engine, writer = make_engines(settings.db_url)
+    ctx = Context(settings=settings, engine=engine, sessions=session_factory(engine), bus=LocalBus(),
+                  rasa=None, postgres=is_postgres(settings.db_url), writer=writer)  # type: ignore[arg-type]
     try:
-        await create_tables(engine)
-        ctx = Context(settings=settings, engine=engine, sessions=session_factory(engine), bus=LocalBus(),
-                      rasa=None, postgres=is_postgres(settings.db_url))  # type: ignore[arg-type]
+        await create_tables(writer)
         agents = settings.policy.get("demo_agents") or []
         for item in agents:
             await upsert_agent(ctx, item["username"], item["password"], item["display_name"], item["skills"],
@@ -30,7 +30,7 @@ async def seed(settings: Settings) -> tuple[int, int]:
         added = await quick_replies.seed(ctx, settings.policy.get("quick_replies") or [])
         return len(agents), added
     finally:
-        await engine.dispose()
+        await ctx.dispose()
 
 
 def main() -> None:

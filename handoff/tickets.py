@@ -6,8 +6,9 @@ messages the shopper will see about it; notifications go out after commit.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Collection
 
 from sqlalchemy import bindparam, func, select, text
 
@@ -62,7 +63,7 @@ async def create_ticket(ctx: Context, req: TicketRequest) -> tuple[Ticket, bool]
     """
     now = ctx.now()
     policy = ctx.policy
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         known = await session.get(Conversation, req.conversation_id)
         conv = await ensure_conversation(session, req.conversation_id, now)
         existing = (await session.execute(
@@ -154,17 +155,20 @@ async def queued_tickets(ctx: Context, session=None) -> list[Ticket]:
     return _sorted_queue(list(rows), ctx.policy)
 
 
-async def queue_snapshot(ctx: Context) -> list[dict[str, Any]]:
-    """GET /api/queue: waiting tickets, first the one agents get next."""
-    now = ctx.now()
-    tickets = await queued_tickets(ctx)
+def snapshot_json(tickets: list[Ticket], now: float, policy: dict[str, Any]) -> list[dict[str, Any]]:
+    """Queued tickets (in queue order) as the console lists them."""
     out = []
     for position, ticket in enumerate(tickets, start=1):
-        item = ticket_json(ticket, now, ctx.policy)
+        item = ticket_json(ticket, now, policy)
         item["position"] = position
         item["last_shopper_text"] = item["summary"].get("last_text") if isinstance(item["summary"], dict) else None
         out.append(item)
     return out
+
+
+async def queue_snapshot(ctx: Context) -> list[dict[str, Any]]:
+    """GET /api/queue: waiting tickets, first the one agents get next."""
+    return snapshot_json(await queued_tickets(ctx), ctx.now(), ctx.policy)
 
 
 async def average_handle_seconds(ctx: Context, session) -> float:
@@ -179,21 +183,59 @@ async def average_handle_seconds(ctx: Context, session) -> float:
     return float(ctx.settings.routing["estimated_handle_seconds"])
 
 
-def estimate_wait(position: int, skill: str, loads: list[AgentLoad], handle_seconds: float) -> tuple[int, int | None]:
+@dataclass(frozen=True)
+class SkillSupply:
+    """Online agents able to take one skill: how many, their free slots, their total capacity."""
+
+    agents: int
+    free_slots: int
+    capacity: int
+
+
+def skill_supply(skill: str, loads: list[AgentLoad]) -> SkillSupply:
+    able = [a for a in loads if a.online and skill_matches(a.skills, skill)]
+    return SkillSupply(len(able), sum(max(a.free_slots, 0) for a in able), sum(max(a.capacity, 1) for a in able))
+
+
+def estimate_wait(position: int, skill: str, loads: list[AgentLoad], handle_seconds: float,
+                  supply: SkillSupply | None = None) -> tuple[int, int | None]:
     """(online agents able to help, estimated seconds) for the ticket at ``position``.
 
     Tickets ahead that fit in free slots start at once (about 15 s for an
     offer to be taken); beyond that, agents able to help free a slot every
     ``handle_seconds / total capacity`` seconds on average. None: nobody online.
+    ``supply``: ``skill_supply(skill, loads)`` when the caller already counted it.
     """
-    able = [a for a in loads if a.online and skill_matches(a.skills, skill)]
-    if not able:
+    supply = supply or skill_supply(skill, loads)
+    if not supply.agents:
         return 0, None
-    free = sum(max(a.free_slots, 0) for a in able)
-    if position <= free:
-        return len(able), 15
-    capacity = sum(max(a.capacity, 1) for a in able)
-    return len(able), int(math.ceil((position - free) * handle_seconds / capacity)) + 15
+    if position <= supply.free_slots:
+        return supply.agents, 15
+    return supply.agents, int(math.ceil((position - supply.free_slots) * handle_seconds / supply.capacity)) + 15
+
+
+def tickets_ahead(queue: list[Ticket]) -> dict[str, tuple[Ticket, int]]:
+    """Conversation id → (its queued ticket, how many tickets wait ahead of it for the same agents:
+    same skill, or ``general`` on either side), for the whole queue in one pass."""
+    by_skill: Counter[str] = Counter()
+    out: dict[str, tuple[Ticket, int]] = {}
+    for position, ticket in enumerate(queue):
+        if ticket.skill == GENERAL_SKILL:
+            ahead = position
+        else:
+            ahead = by_skill[ticket.skill] + by_skill[GENERAL_SKILL]
+        out[ticket.conversation_id] = (ticket, ahead)
+        by_skill[ticket.skill] += 1
+    return out
+
+
+def _queued_place(ticket: Ticket, ahead: int, loads: list[AgentLoad], handle: float,
+                  supply: SkillSupply | None = None) -> dict[str, Any]:
+    agents_online, eta = estimate_wait(ahead + 1, ticket.skill, loads, handle, supply)
+    return {
+        "ticket_id": ticket.id, "status": "queued", "queue_position": ahead + 1,
+        "estimated_wait_seconds": eta, "agents_online": agents_online, "level": ticket.level,
+    }
 
 
 async def queue_place(ctx: Context, conversation_id: str) -> dict[str, Any] | None:
@@ -208,19 +250,33 @@ async def queue_place(ctx: Context, conversation_id: str) -> dict[str, Any] | No
             agent = await session.get(Agent, ticket.agent_id)
             return {"ticket_id": ticket.id, "status": "assigned", "agent_name": agent.display_name if agent else None}
         queue = await queued_tickets(ctx, session)
-        ahead = 0
-        for other in queue:
-            if other.id == ticket.id:
-                break
-            if other.skill == ticket.skill or GENERAL_SKILL in (other.skill, ticket.skill):
-                ahead += 1
         loads = await agent_loads(ctx, session)
         handle = await average_handle_seconds(ctx, session)
-    agents_online, eta = estimate_wait(ahead + 1, ticket.skill, loads, handle)
-    return {
-        "ticket_id": ticket.id, "status": "queued", "queue_position": ahead + 1,
-        "estimated_wait_seconds": eta, "agents_online": agents_online, "level": ticket.level,
-    }
+    _, ahead = tickets_ahead(queue).get(conversation_id, (ticket, 0))
+    return _queued_place(ticket, ahead, loads, handle)
+
+
+@dataclass
+class QueueView:
+    """One read of the queue for a whole push: the queue, and the places of the conversations asked about."""
+
+    tickets: list[Ticket]
+    places: dict[str, dict[str, Any]]
+
+
+async def queue_view(ctx: Context, conversation_ids: Collection[str]) -> QueueView:
+    """The waiting queue and, for those of ``conversation_ids`` waiting in it, their place
+    (as ``queue_place`` gives it), in one session whatever their number."""
+    async with ctx.sessions() as session:
+        queue = await queued_tickets(ctx, session)
+        waiting = {c: found for c, found in tickets_ahead(queue).items() if c in conversation_ids}
+        if not waiting:
+            return QueueView(queue, {})
+        loads = await agent_loads(ctx, session)
+        handle = await average_handle_seconds(ctx, session)
+    supply = {skill: skill_supply(skill, loads) for skill in {t.skill for t, _ in waiting.values()}}
+    return QueueView(queue, {c: _queued_place(t, ahead, loads, handle, supply[t.skill])
+                             for c, (t, ahead) in waiting.items()})
 
 
 async def open_ticket(ctx: Context, conversation_id: str) -> Ticket | None:
@@ -266,7 +322,7 @@ async def claim_next(ctx: Context, agent: Agent) -> Ticket | None:
     now = ctx.now()
     params = {"agent_id": agent.id, "skills": agent.skill_list or ["-"], "now": now,
               "rate": aging_rate_per_second(ctx.policy)}
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await _lock_agent(ctx, session, agent.id)
         row = (await session.execute(_claim_statement(ctx), params)).first()
         if row is None:
@@ -279,7 +335,7 @@ async def claim_next(ctx: Context, agent: Agent) -> Ticket | None:
 async def accept_offer(ctx: Context, agent: Agent, ticket_id: int) -> Ticket:
     """Take a ticket that was offered to this agent; fails if the offer lapsed."""
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         await _lock_agent(ctx, session, agent.id)
         row = (await session.execute(
             text(load_sql("accept_offer")), {"ticket_id": ticket_id, "agent_id": agent.id, "now": now}
@@ -293,7 +349,7 @@ async def accept_offer(ctx: Context, agent: Agent, ticket_id: int) -> Ticket:
 
 async def decline_offer(ctx: Context, agent: Agent, ticket_id: int) -> None:
     """Pass on an offer: it goes to the next eligible agent."""
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None or ticket.status != "queued" or ticket.offered_to != agent.id:
             raise HandoffError("offer_gone", "There is no live offer of this ticket for you.", 409)
@@ -322,33 +378,30 @@ async def _own_open_ticket(session, agent: Agent, conversation_id: str) -> Ticke
 
 
 async def agent_says(ctx: Context, agent: Agent, conversation_id: str, text_: str) -> dict[str, Any]:
-    """Store an agent's reply (first-response time and breach are recorded)."""
-    from .conversations import message_json
+    """Store an agent's reply (first-response time and breach are recorded).
+
+    The message goes out by itself; only the first reply also announces a ticket change
+    (the console's first-response countdown stops)."""
+    from .conversations import last_message_id, message_json
 
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         ticket = await _own_open_ticket(session, agent, conversation_id)
-        if ticket.first_response_at is None:
+        first = ticket.first_response_at is None
+        if first:
             ticket.first_response_at = now
             if now > ticket.target_at:
                 ticket.breached = True
         ticket.awaiting_agent_since = None
+        previous = await last_message_id(session, conversation_id)
         message = add_message(session, conversation_id, "agent", text_, now,
                               agent_id=agent.id, agent_name=agent.display_name)
         await session.flush()
         data = message_json(message)
-    await ctx.conversation_changed(conversation_id)
+    await ctx.message_added(data, previous)
+    if first:
+        await ctx.conversation_changed(conversation_id)
     return data
-
-
-async def shopper_waiting(ctx: Context, conversation_id: str) -> None:
-    """The shopper wrote to an agent: start the agent's silence clock if not running."""
-    async with ctx.sessions() as session, session.begin():
-        ticket = (await session.execute(
-            select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status == "assigned")
-        )).scalar_one_or_none()
-        if ticket is not None and ticket.awaiting_agent_since is None:
-            ticket.awaiting_agent_since = ctx.now()
 
 
 async def transfer(ctx: Context, agent: Agent, conversation_id: str, *, to_agent_id: int | None = None,
@@ -359,7 +412,7 @@ async def transfer(ctx: Context, agent: Agent, conversation_id: str, *, to_agent
     if to_skill is not None and to_skill not in (*SKILLS, GENERAL_SKILL):
         raise HandoffError("unknown_skill", f"Unknown skill {to_skill!r}; use one of {', '.join(SKILLS)}.")
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         ticket = await _own_open_ticket(session, agent, conversation_id)
         conv = await session.get(Conversation, conversation_id)
         ticket.transfers += 1
@@ -395,7 +448,7 @@ async def close_ticket(ctx: Context, agent: Agent, conversation_id: str, outcome
     if outcome not in ("resolved", "handed_back"):
         raise HandoffError("bad_outcome", "outcome must be resolved or handed_back")
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         ticket = await _own_open_ticket(session, agent, conversation_id)
         conv = await session.get(Conversation, conversation_id)
         ticket.status, ticket.closed_at, ticket.awaiting_agent_since = outcome, now, None
@@ -421,7 +474,7 @@ async def resume_bot(ctx: Context, conversation_id: str) -> bool:
     """Un-pause the Rasa conversation; if Rasa is down, retried before the next bot turn."""
     ok = await ctx.rasa.resume(conversation_id)
     if ok:
-        async with ctx.sessions() as session, session.begin():
+        async with ctx.transaction() as session:
             conv = await session.get(Conversation, conversation_id)
             if conv is not None:
                 conv.needs_resume = False
@@ -433,7 +486,7 @@ async def rate(ctx: Context, conversation_id: str, ticket_id: int, score: int) -
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
         raise HandoffError("bad_rating", "score must be an integer from 1 to 5")
     now = ctx.now()
-    async with ctx.sessions() as session, session.begin():
+    async with ctx.transaction() as session:
         ticket = await session.get(Ticket, ticket_id)
         if ticket is None or ticket.conversation_id != conversation_id or ticket.status != "resolved":
             raise HandoffError("no_such_ticket", "There is no resolved service to rate here.", 404)

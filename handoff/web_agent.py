@@ -259,10 +259,10 @@ async def agent_socket(request: web.Request) -> web.WebSocketResponse:
                     conversation_id = str(data.get("conversation_id", ""))
                     if not CONVERSATION_ID.match(conversation_id):
                         raise HandoffError("bad_field", "Malformed conversation id.")
-                    sock.last_ids.setdefault(conversation_id, int_param(data.get("after"), "after", 0))
+                    hub.watch(sock, conversation_id, int_param(data.get("after"), "after", 0))
                     await sock.sync(ctx, conversation_id)
                 elif kind == "unwatch":
-                    sock.last_ids.pop(str(data.get("conversation_id", "")), None)
+                    hub.unwatch(sock, str(data.get("conversation_id", "")))
                 elif kind == "ping":
                     await sock.send({"type": "pong"})
                 else:

@@ -15,7 +15,8 @@ from tests.handoff.conftest import auth, is_message, login, new_conversation, re
 @contextlib.contextmanager
 def sqlite_file_gone(db: Path):
     """Move the database (and its WAL files) away and put a directory in its place: new
-    connections fail with "unable to open database file" (the service opens one per request)."""
+    connections fail with "unable to open database file". The service keeps its SQLite
+    connections pooled, which would go on using the moved file: drop them too (see below)."""
     moved = []
     for suffix in ("", "-wal", "-shm"):
         path = Path(f"{db}{suffix}")
@@ -50,6 +51,7 @@ async def test_sqlite_unavailable_for_a_moment(service_factory, tmp_path):
     await receive_until(shopper, is_message("bot"))
 
     with sqlite_file_gone(db):
+        await service.ctx.dispose()  # the pool reconnects, and cannot
         await assert_unavailable(await client.post("/api/shopper/messages", json={"text": "在吗"}, headers=headers))
         await assert_unavailable(await client.get("/api/queue", headers=auth(agent)))
         await assert_unavailable(await client.post("/api/shopper/conversations"))
