@@ -12,7 +12,8 @@ production entry point, dispatcher running), one run per database:
 * relay (``--relay``): 500 open conversations, each a storefront shopper on
   /ws/shopper whose ticket an agent holds and watches on /ws/agent; shoppers
   send tagged messages at random times; latency = shopper sends → the
-  owning agent's socket delivers that message.
+  owning agent's socket delivers that message, split at the message's
+  ``created_at`` (the service took it) into send → stored and stored → agent.
 
     .venv/bin/python -m bench.handoff_claims --db sqlite,postgres --tickets 10000 --agents 200 --relay 500
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import sys
 import tempfile
@@ -51,16 +53,16 @@ async def seed(db_url: str, tickets: int, agents: int, capacity: int) -> dict[st
     from handoff.bus import LocalBus
     from handoff.config import Settings
     from handoff.context import Context
-    from handoff.db import create_tables, is_postgres, make_engine, session_factory
+    from handoff.db import create_tables, is_postgres, make_engines, session_factory
     from handoff.tickets import TicketRequest, create_ticket
 
-    engine = _seed_engine(db_url) if db_url.startswith("sqlite") else make_engine(db_url)
+    engine, writer = make_engines(db_url)
     settings = Settings(db_url=db_url, bot_secret=BOT_SECRET, run_dispatcher=False)
     ctx = Context(settings=settings, engine=engine, sessions=session_factory(engine), bus=LocalBus(),
-                  rasa=None, postgres=is_postgres(db_url))  # type: ignore[arg-type]
+                  rasa=None, postgres=is_postgres(db_url), writer=writer)  # type: ignore[arg-type]
     rng = random.Random(11)
     try:
-        await create_tables(engine)
+        await create_tables(writer)
         started = time.perf_counter()
         for i in range(agents):
             await upsert_agent(ctx, f"bench{i:03d}", PASSWORD, f"坐席{i:03d}", SKILLS, capacity)
@@ -85,26 +87,37 @@ async def seed(db_url: str, tickets: int, agents: int, capacity: int) -> dict[st
         return {"agents_seconds": round(agents_s, 1), "tickets_seconds": round(tickets_s, 1),
                 "tickets_created_per_second": round(tickets / tickets_s, 1) if tickets_s else None}
     finally:
-        await engine.dispose()
+        await ctx.dispose()
 
 
-def _seed_engine(db_url: str):
-    """Seeding only (not measured): the service's SQLite engine on one pooled connection, no fsync."""
-    from sqlalchemy import event
-    from sqlalchemy.ext.asyncio import create_async_engine
-    from sqlalchemy.pool import AsyncAdaptedQueuePool
+def service_usage(pid: int) -> dict[str, float]:
+    """CPU seconds (all threads) and context switches (all threads) the service used so far.
 
-    from handoff.db import _make_sqlite_single_writer, async_url
+    On a shared machine latency mostly measures the neighbours; CPU and switches per message
+    or ticket measure the service itself (each switch is a trip to a driver thread and back).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+    switches = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        try:
+            for line in status.read_text(encoding="ascii").splitlines():
+                if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                    switches += int(line.split()[1])
+        except OSError:  # the thread ended meanwhile
+            pass
+    return {"cpu_seconds": cpu, "context_switches": switches}
 
-    engine = create_async_engine(async_url(db_url), connect_args={"timeout": 30},
-                                 poolclass=AsyncAdaptedQueuePool, pool_size=1, max_overflow=0)
-    _make_sqlite_single_writer(engine)
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _no_fsync(dbapi_connection, _record) -> None:
-        dbapi_connection.cursor().execute("PRAGMA synchronous=OFF")
-
-    return engine
+def usage_per(before: dict[str, float], after: dict[str, float], count: int, unit: str) -> dict[str, Any]:
+    """Service CPU ms and context switches per ticket or message between two ``service_usage`` readings."""
+    if not count:
+        return {}
+    return {f"service_cpu_ms_per_{unit}": round((after["cpu_seconds"] - before["cpu_seconds"]) * 1000 / count, 2),
+            f"service_context_switches_per_{unit}": round(
+                (after["context_switches"] - before["context_switches"]) / count, 1)}
 
 
 def start_service(db_url: str, workdir: Path) -> tuple[services.Process, str]:
@@ -218,7 +231,10 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
     bot = {"Authorization": f"Bearer {BOT_SECRET}"}
     connector = aiohttp.TCPConnector(limit=0)
     sent_at: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}  # time.time() at sending, to compare with the message's created_at
     latencies: list[float] = []
+    to_service: list[float] = []  # shopper sends → the service stamps the message (created_at)
+    from_service: list[float] = []  # created_at → the agent's socket delivers it
     errors: dict[str, int] = {}
     received = asyncio.Event()
     expected = conversations * messages
@@ -284,6 +300,8 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
                 tag = message.get("text", "")
                 if message.get("sender") == "shopper" and tag in sent_at:
                     latencies.append(time.perf_counter() - sent_at.pop(tag))
+                    from_service.append(time.time() - message["created_at"])
+                    to_service.append(message["created_at"] - sent_wall.pop(tag))
                     if len(latencies) >= expected:
                         received.set()
 
@@ -300,6 +318,7 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
                 await asyncio.sleep(rng.uniform(0, spread_seconds / messages))
                 tag = f"亲在吗 第{n + 1}条 #{i}-{n}"
                 sent_at[tag] = time.perf_counter()
+                sent_wall[tag] = time.time()
                 await ws.send_json({"type": "message", "text": tag})
 
         async def shopper_drain(ws: aiohttp.ClientWebSocketResponse) -> None:
@@ -328,6 +347,7 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
         "open_conversations": len(mine), "agents_holding": len(consoles), "messages_sent": expected,
         "delivered": len(latencies), "lost": len(sent_at), "seconds": round(elapsed, 1),
         "messages_per_second": round(len(latencies) / elapsed, 1), "latency_ms": summary_ms(latencies),
+        "send_to_stored_ms": summary_ms(to_service), "stored_to_agent_ms": summary_ms(from_service),
         "errors": errors, "load_average_before": load_before, "load_average_after": load_after,
     }
 
@@ -364,7 +384,9 @@ async def run_claims(kind: str, db_url: str, workdir: Path, args: argparse.Names
             agents = await login_all(http, url, args.agents)
         print(f"[{kind}] {len(agents)} agents logged in; claiming ...", flush=True)
         profile = profiled(process, args, f"{kind}-claims", 30)
+        before = service_usage(process.popen.pid)
         result = await claims(url, agents, args.tickets, args.max_seconds)
+        result.update(usage_per(before, service_usage(process.popen.pid), result["claimed"], "ticket"))
         result["seed"] = seeded
         result["service_rss_mb"] = rss_mb(process.popen.pid)
         if profile:
@@ -385,9 +407,14 @@ async def run_relay(kind: str, db_url: str, workdir: Path, args: argparse.Namesp
             agents = await login_all(http, url, agents_needed)
         print(f"[{kind}] relay with {args.relay} open conversations, {len(agents)} agents ...", flush=True)
         holder: list = []
-        result = await relay(
-            url, agents, args.relay, args.relay_messages, args.relay_spread,
-            before_send=lambda: holder.append(profiled(process, args, f"{kind}-relay", args.relay_spread)))
+        usage: list[dict[str, float]] = []
+
+        def before_send() -> None:
+            usage.append(service_usage(process.popen.pid))
+            holder.append(profiled(process, args, f"{kind}-relay", args.relay_spread))
+
+        result = await relay(url, agents, args.relay, args.relay_messages, args.relay_spread, before_send=before_send)
+        result.update(usage_per(usage[0], service_usage(process.popen.pid), result["delivered"], "message"))
         result["service_rss_mb"] = rss_mb(process.popen.pid)
         if holder and holder[0]:
             result["profile"] = finish_profile(*holder[0])
@@ -439,18 +466,20 @@ def main() -> None:
         c = r["claims"]
         rows.append([r["db"], c["claimed"], c["seconds"], c["tickets_per_second"], c["claim_ms"]["p50"],
                      c["claim_ms"]["p99"], c["resolve_ms"]["p50"], c["duplicates"], sum(c["errors"].values()),
+                     c.get("service_cpu_ms_per_ticket"), c.get("service_context_switches_per_ticket"),
                      "/".join(map(str, c["load_average_after"]))])
     print()
     if rows:
         print_table(["db", "claimed", "s", "tickets/s", "claim p50 ms", "claim p99 ms", "resolve p50 ms", "dup", "errors",
-                     "load 1/5/15"], rows)
+                     "cpu ms/ticket", "switches/ticket", "load 1/5/15"], rows)
     relay_rows = [[r["db"], r["relay"]["open_conversations"], r["relay"]["delivered"], r["relay"]["lost"],
                    r["relay"]["latency_ms"]["p50"], r["relay"]["latency_ms"]["p95"], r["relay"]["latency_ms"]["p99"],
+                   r["relay"].get("service_cpu_ms_per_message"), r["relay"].get("service_context_switches_per_message"),
                    "/".join(map(str, r["relay"]["load_average_after"]))] for r in report["results"] if "relay" in r]
     if relay_rows:
         print()
-        print_table(["db", "open convs", "delivered", "lost", "relay p50 ms", "p95 ms", "p99 ms", "load 1/5/15"],
-                    relay_rows)
+        print_table(["db", "open convs", "delivered", "lost", "relay p50 ms", "p95 ms", "p99 ms", "cpu ms/msg",
+                     "switches/msg", "load 1/5/15"], relay_rows)
     print(f"\nwritten {write_result(args.name, report)}")
 
 
