@@ -32,16 +32,21 @@ from bench.common import (ROOT, load_average, machine, print_table, rss_mb, star
 from bench.shoppers import MORE_FAQ, SCRIPTS, demo_orders, make_shoppers
 from bench.stack import MODEL, BenchStack, running_stack
 
+
+def _tf_threads(intra: int, inter: int, **extra: str) -> dict[str, str]:
+    """The two variables Rasa 3.6 reads at start (rasa/utils/tensorflow/environment.py) and passes to
+    tf.config.threading; 0 or unset means one thread per core."""
+    return {"TF_INTRA_OP_PARALLELISM_THREADS": str(intra), "TF_INTER_OP_PARALLELISM_THREADS": str(inter), **extra}
+
+
+# Named intra x inter. OMP_NUM_THREADS is not Rasa's: it reaches OpenMP/BLAS (numpy, scipy), one variant.
 VARIANTS: dict[str, dict[str, str]] = {
     "default": {},
-    "tf1x1_omp1": {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1",
-                   "OMP_NUM_THREADS": "1"},
-    "tf2x1_omp2": {"TF_INTRA_OP_PARALLELISM_THREADS": "2", "TF_INTER_OP_PARALLELISM_THREADS": "1",
-                   "OMP_NUM_THREADS": "2"},
-    "tf2x2_omp2": {"TF_INTRA_OP_PARALLELISM_THREADS": "2", "TF_INTER_OP_PARALLELISM_THREADS": "2",
-                   "OMP_NUM_THREADS": "2"},
-    "tf1x2_omp1": {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "2",
-                   "OMP_NUM_THREADS": "1"},
+    "tf1x1": _tf_threads(1, 1),
+    "tf2x1": _tf_threads(2, 1),
+    "tf1x2": _tf_threads(1, 2),
+    "tf2x2": _tf_threads(2, 2),
+    "tf1x1_omp1": _tf_threads(1, 1, OMP_NUM_THREADS="1"),
 }
 PARSE_TEXTS = [line for lines in SCRIPTS.values() for line in lines if "{" not in line] + MORE_FAQ + [
     "我买的东西坏了怎么办", "能不能便宜点", "我要投诉", "怎么改收货地址", "取消订单", "退款怎么还没到",
@@ -49,17 +54,31 @@ PARSE_TEXTS = [line for lines in SCRIPTS.values() for line in lines if "{" not i
 ]
 
 
-async def parse_latencies(http: aiohttp.ClientSession, stack: BenchStack, count: int) -> list[float]:
+async def parse_latencies(http: aiohttp.ClientSession, stack: BenchStack, count: int,
+                          predictions: dict[str, tuple[str, float]] | None = None) -> list[float]:
+    """``count`` parses one at a time; fills ``predictions`` (text -> intent, confidence) if given."""
     url = f"{stack.rasa_url}/model/parse?token={stack.rasa_token}"
     out = []
     for i in range(count):
+        text = PARSE_TEXTS[i % len(PARSE_TEXTS)]
         started = time.perf_counter()
-        async with http.post(url, json={"text": PARSE_TEXTS[i % len(PARSE_TEXTS)]}) as r:
-            await r.read()
+        async with http.post(url, json={"text": text}) as r:
+            body = await r.json(content_type=None)
             if r.status != 200:
                 raise RuntimeError(f"parse HTTP {r.status}")
         out.append(time.perf_counter() - started)
+        if predictions is not None:
+            intent = body.get("intent") or {}
+            predictions[text] = (str(intent.get("name")), float(intent.get("confidence") or 0.0))
     return out
+
+
+def compare_predictions(base: dict[str, tuple[str, float]], other: dict[str, tuple[str, float]]) -> dict[str, Any]:
+    """Thread settings must not change what the model says: intents that differ, largest confidence gap."""
+    common = [t for t in base if t in other]
+    return {"texts": len(common),
+            "intent_changed": [t for t in common if base[t][0] != other[t][0]],
+            "max_confidence_diff": round(max((abs(base[t][1] - other[t][1]) for t in common), default=0.0), 6)}
 
 
 async def turn_latencies(http: aiohttp.ClientSession, stack: BenchStack, shoppers) -> tuple[list[float], dict, int]:
@@ -108,19 +127,22 @@ async def concurrent_chat(stack: BenchStack, shoppers, seconds: float) -> int:
 
 
 async def measure_variant(stack: BenchStack, name: str, env: dict[str, str], args, orders) -> dict[str, Any]:
+    load_at_start = load_average()
     load_seconds = stack.start_rasa(env)
     shoppers = make_shoppers(args.turn_shoppers, 4, orders, seed=7)
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
         await parse_latencies(http, stack, 10)  # warm-up: first calls build graphs lazily
         await turn_latencies(http, stack, make_shoppers(2, 4, orders, seed=3))
         load_before = load_average()
-        parse = await parse_latencies(http, stack, args.parse)
+        predictions: dict[str, tuple[str, float]] = {}
+        parse = await parse_latencies(http, stack, args.parse, predictions)
         turns, by_script, empty = await turn_latencies(http, stack, shoppers)
     return {
         "variant": name, "env": env, "model_load_seconds": round(load_seconds, 1),
+        "load_average_at_model_load": load_at_start,
         "parse_ms": summary_ms(parse), "turn_ms": summary_ms(turns),
         "turn_ms_by_script": {k: summary_ms(v) for k, v in sorted(by_script.items())},
-        "empty_replies": empty, "rasa_rss_mb": rss_mb(stack.pids()["rasa"]),
+        "empty_replies": empty, "rasa_rss_mb": rss_mb(stack.pids()["rasa"]), "predictions": predictions,
         "load_average_before": load_before, "load_average_after": load_average(),
     }
 
@@ -143,7 +165,8 @@ async def profile_turns(stack: BenchStack, args, orders) -> dict[str, Any]:
             popen.wait(timeout=seconds + 60)
         except Exception:
             popen.kill()
-        result[name] = {"raw": str(path.relative_to(ROOT)), **summarize_profile(path, top=args.profile_top)}
+        result[name] = {"raw": str(path.relative_to(ROOT)),
+                        **summarize_profile(path, top=args.profile_top, skip_idle=True)}
     return result
 
 
@@ -161,25 +184,51 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"  load {result['model_load_seconds']} s  parse p50 {result['parse_ms']['p50']} ms "
                       f"p95 {result['parse_ms']['p95']}  turn p50 {result['turn_ms']['p50']} ms "
                       f"p95 {result['turn_ms']['p95']}  load avg {result['load_average_after']}", flush=True)
-        best = min(report["variants"], key=lambda r: (r["turn_ms"]["p50"] or 1e9) + (r["parse_ms"]["p50"] or 1e9))
-        report["fastest_variant"] = best["variant"]
+        baseline = next((r["predictions"] for r in report["variants"] if r["variant"] == "default"), None)
+        for result in report["variants"]:
+            if baseline is not None:
+                result["same_as_default"] = compare_predictions(baseline, result["predictions"])
+        report["median_over_rounds"] = medians(report["variants"])
+        best = min(report["median_over_rounds"], key=lambda name: report["median_over_rounds"][name]["sum_p50_ms"])
+        report["fastest_variant"] = best
         if args.profile:
-            env = VARIANTS[args.profile_variant or best["variant"]]
+            env = VARIANTS[args.profile_variant or best]
             stack.start_rasa(env)
-            print(f"profiling ({args.profile_variant or best['variant']}) for {args.profile_seconds} s ...", flush=True)
+            print(f"profiling ({args.profile_variant or best}) for {args.profile_seconds} s ...", flush=True)
             report["profile"] = await profile_turns(stack, args, orders)
-            report["profile"]["variant"] = args.profile_variant or best["variant"]
+            report["profile"]["variant"] = args.profile_variant or best
     return report
 
 
+def medians(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Per setting, the median over rounds of parse p50, turn p50 and their sum (the ranking)."""
+    from statistics import median
+
+    by_variant: dict[str, list[dict[str, Any]]] = {}
+    for result in results:
+        by_variant.setdefault(result["variant"], []).append(result)
+    out = {}
+    for name, runs in by_variant.items():
+        parse = median(r["parse_ms"]["p50"] for r in runs)
+        turn = median(r["turn_ms"]["p50"] for r in runs)
+        out[name] = {"rounds": len(runs), "parse_p50_ms": parse, "turn_p50_ms": turn,
+                     "sum_p50_ms": round(parse + turn, 1)}
+    return out
+
+
 def print_report(report: dict[str, Any]) -> None:
-    rows = [[r["round"], r["variant"], r["model_load_seconds"], r["parse_ms"]["p50"], r["parse_ms"]["p95"],
-             r["turn_ms"]["p50"], r["turn_ms"]["p95"], r["empty_replies"], r["rasa_rss_mb"],
-             "/".join(map(str, r["load_average_after"]))] for r in report["variants"]]
+    rows = []
+    for r in report["variants"]:
+        same = r.get("same_as_default") or {}
+        rows.append([r["round"], r["variant"], r["model_load_seconds"], r["parse_ms"]["p50"], r["parse_ms"]["p95"],
+                     r["turn_ms"]["p50"], r["turn_ms"]["p95"], r["empty_replies"], r["rasa_rss_mb"],
+                     len(same.get("intent_changed", [])), same.get("max_confidence_diff"),
+                     "/".join(map(str, r["load_average_before"])), "/".join(map(str, r["load_average_after"]))])
     print()
     print_table(["round", "variant", "load s", "parse p50", "parse p95", "turn p50", "turn p95", "empty",
-                 "RSS rasa", "load 1/5/15"], rows)
-    print(f"\nfastest (parse p50 + turn p50): {report['fastest_variant']}  model {report['model_mb']} MiB")
+                 "RSS rasa", "intents changed", "max conf diff", "load before", "load after"], rows)
+    print(f"\nfastest (median over rounds of parse p50 + turn p50): {report['fastest_variant']}  "
+          f"model {report['model_mb']} MiB")
     profile = report.get("profile")
     if profile and "rasa" in profile:
         for name in ("rasa", "actions"):

@@ -79,7 +79,41 @@ def machine() -> dict[str, Any]:
         "kernel": platform.release(),
         "load_average": load_average(),
         "when": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "code": code_version(),
     }
+
+
+def code_version() -> dict[str, Any]:
+    """Which code was measured: the commit and the product files changed since it.
+
+    The checkout is shared, so uncommitted work of others would otherwise be
+    measured silently. A snapshot outside git (``git archive``) names its source
+    in KEFU_BENCH_SOURCE.
+    """
+    import subprocess
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=30)
+        except OSError:
+            return None
+        return done.stdout.rstrip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    changed = git("status", "--porcelain", "--", "handoff", "bot", "actions", "tests/services.py", "bench")
+    return {"commit": commit, "changed_files": changed.splitlines() if changed else [],
+            "source": os.environ.get("KEFU_BENCH_SOURCE")}
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file (the model archive: which model was measured)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:
@@ -151,13 +185,21 @@ def _package(frame: str) -> str:
     return top if "/" in where else ("python stdlib" if where.endswith(".py") else top)
 
 
-def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
+# Leaves of threads that wait for work: py-spy does not see them as idle (a blocking
+# SimpleQueue.get in C), so with ``skip_idle`` they are counted apart, not as costs.
+IDLE_LEAVES = ("_connection_worker_thread (aiosqlite/core.py:59)",)  # aiosqlite 0.22: tx.get()
+
+
+def summarize_profile(path: Path, top: int = 15, skip_idle: bool = False) -> dict[str, Any]:
     """Share of samples per function (self, inclusive) and per package of the leaf frame.
 
     ``inclusive`` leaves out event-loop and thread plumbing (GENERIC) so the
-    functions that do the work come first.
+    functions that do the work come first. ``skip_idle`` leaves out samples of
+    threads waiting for work (IDLE_LEAVES; e.g. aiosqlite's one thread per open
+    connection) and reports their number as ``idle_samples``.
     """
     total = 0
+    idle = 0
     own: dict[str, int] = {}
     inclusive: dict[str, int] = {}
     packages: dict[str, int] = {}
@@ -168,6 +210,9 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
+        if skip_idle and stack.endswith(IDLE_LEAVES):
+            idle += count
+            continue
         frames = [_frame_name(f) for f in stack.split(";") if f]
         frames = [f for f in frames if not f.startswith("process ") and not f.startswith("thread ")]
         if not frames:
@@ -184,4 +229,7 @@ def summarize_profile(path: Path, top: int = 15) -> dict[str, Any]:
         return [{"function": name, "share": round(n / total, 3), "samples": n}
                 for name, n in sorted(table.items(), key=lambda kv: -kv[1])[:top]]
 
-    return {"samples": total, "by_package": ranked(packages), "self": ranked(own), "inclusive": ranked(inclusive)}
+    out = {"samples": total, "by_package": ranked(packages), "self": ranked(own), "inclusive": ranked(inclusive)}
+    if skip_idle:
+        out["idle_samples"] = idle
+    return out

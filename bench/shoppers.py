@@ -5,10 +5,20 @@ same scripts:
 
 * **handoff**: each shopper opens a storefront conversation
   (POST /api/shopper/conversations) and chats on /ws/shopper, the way the
-  widget does. Latency = message sent → first reply frame from the bot (or a
-  system note: "bot slow", "bot down") on the socket.
+  widget does. Latency = message sent → the bot's answer on the socket. The
+  service sends a system note ("bot slow") when Rasa has not answered within
+  ``bot_reply_timeout_seconds`` (5 s) and relays the late answer when it comes;
+  such notes are counted, and the time to the first frame of any kind (what
+  the shopper sees first) is reported separately, but the note is not the
+  answer: counting it would cap the storefront latency at 5 s and make the
+  handoff path look faster than Rasa itself under load.
 * **direct**: the same messages POSTed to Rasa's REST channel
   (/webhooks/rest/webhook). Latency = request → response.
+
+Unanswered messages are errors, by cause: no answer within ``--reply-timeout``,
+an empty answer (Rasa replied ``[]``; on the storefront the service then says
+"bot silent"), Rasa unreachable or failing ("bot unavailable" note), an error
+frame, a closed socket. Percentiles cover answered messages only.
 
 Each shopper follows one realistic script (greeting + FAQ, order status with
 verification by order number and phone tail, parcel tracking, a return
@@ -36,7 +46,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import bindparam, create_engine, text
 
-from bench.common import load_average, machine, print_table, rss_mb, summary_ms, write_result
+from bench.common import (ROOT, file_sha256, load_average, machine, print_table, rss_mb, start_profile,
+                          summarize_profile, summary_ms, write_result)
 from bench.stack import MODEL, BenchStack, running_stack
 
 SCRIPTS: dict[str, list[str]] = {
@@ -98,13 +109,18 @@ class Run:
 
     latencies: list[float] = field(default_factory=list)
     by_script: dict[str, list[float]] = field(default_factory=dict)
+    first_frame: list[float] = field(default_factory=list)
+    echo: list[float] = field(default_factory=list)
     errors: dict[str, int] = field(default_factory=dict)
-    system_notes: int = 0
+    notes: dict[str, int] = field(default_factory=dict)
     handed_off: int = 0
     sent: int = 0
 
     def error(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+
+    def note(self, event: str) -> None:
+        self.notes[event] = self.notes.get(event, 0) + 1
 
     def answered(self, script: str, seconds: float) -> None:
         self.latencies.append(seconds)
@@ -123,7 +139,8 @@ async def via_handoff(http: aiohttp.ClientSession, stack: BenchStack, shopper: S
         ws = await http.ws_connect(
             f"{stack.handoff_url}/ws/shopper?conversation_id={chat['conversation_id']}&token={chat['token']}")
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        run.error(f"connect {type(exc).__name__}")
+        status = getattr(exc, "status", None)
+        run.error(f"connect {type(exc).__name__}" + (f" HTTP {status}" if status else ""))
         return
     frames: asyncio.Queue = asyncio.Queue()
 
@@ -147,16 +164,21 @@ async def via_handoff(http: aiohttp.ClientSession, stack: BenchStack, shopper: S
                 run.error("socket closed by the service")
                 break
             run.sent += 1
-            outcome = await _first_reply(frames, started, args.reply_timeout)
-            if outcome[0] == "bot":
-                run.answered(shopper.script, outcome[1])
-            elif outcome[0] == "system":
-                run.answered(shopper.script, outcome[1])
-                run.system_notes += 1
+            reply = await _bot_reply(frames, started, args.reply_timeout)
+            for event in reply.notes:
+                run.note(event)
+            if reply.first_seconds is not None:
+                run.first_frame.append(reply.first_seconds)
+            if reply.echo_seconds is not None:
+                run.echo.append(reply.echo_seconds)
+            if reply.bot_seconds is not None:
+                run.answered(shopper.script, reply.bot_seconds)
             else:
-                run.error(outcome[0])
-            if outcome[2]:
+                run.error(reply.error or "no answer")
+            if reply.handed_off:
                 run.handed_off += 1
+                break
+            if reply.error in ("socket closed", "socket closed by the service"):
                 break
             await asyncio.sleep(rng.uniform(*args.think))
     finally:
@@ -165,29 +187,65 @@ async def via_handoff(http: aiohttp.ClientSession, stack: BenchStack, shopper: S
         await asyncio.gather(reading, return_exceptions=True)
 
 
-async def _first_reply(frames: asyncio.Queue, started: float, timeout: float) -> tuple[str, float, bool]:
-    """(kind, seconds, handed_off): kind bot/system, or an error name."""
-    handed_off = False
+@dataclass
+class Reply:
+    """What the socket brought after one shopper message."""
+
+    bot_seconds: float | None = None  # the bot's answer (None: no answer, see error)
+    first_seconds: float | None = None  # first bot or system frame: what the shopper saw first
+    echo_seconds: float | None = None  # the shopper's own message back: stored and broadcast, before Rasa
+    notes: list[str] = field(default_factory=list)  # events of system notes ("bot_slow", "queued" ...)
+    handed_off: bool = False
+    error: str | None = None
+
+
+# After these notes no bot answer will come for this message.
+FINAL_NOTES = {"bot_silent": "empty reply (bot silent note)", "bot_unavailable": "rasa unavailable (bot down note)"}
+
+
+async def _bot_reply(frames: asyncio.Queue, started: float, timeout: float) -> Reply:
+    """Wait for the bot's answer to the message sent at ``started``, noting what came before it."""
+    reply = Reply()
     limit = started + timeout
     while True:
         left = limit - time.perf_counter()
-        if left <= 0:
-            return "no reply in time", 0.0, handed_off
         try:
+            if left <= 0:
+                raise asyncio.TimeoutError
             frame = await asyncio.wait_for(frames.get(), left)
         except asyncio.TimeoutError:
-            return "no reply in time", 0.0, handed_off
+            slow = " after a bot-slow note" if "bot_slow" in reply.notes else ""
+            reply.error = f"no answer within {timeout:.0f} s{slow}"
+            return reply
         kind = frame.get("type")
+        now = time.perf_counter() - started
         if kind == "message":
-            sender = frame["message"].get("sender")
-            if sender in ("bot", "system"):
-                return sender, time.perf_counter() - started, handed_off
+            message = frame["message"]
+            sender = message.get("sender")
+            if sender == "shopper" and reply.echo_seconds is None:
+                reply.echo_seconds = now
+            if sender not in ("bot", "system"):
+                continue
+            if reply.first_seconds is None:
+                reply.first_seconds = now
+            if sender == "bot":
+                reply.bot_seconds = now
+                return reply
+            event = str((message.get("extra") or {}).get("event") or "note")
+            reply.notes.append(event)
+            if event == "queued":
+                reply.handed_off = True
+            if event in FINAL_NOTES:
+                reply.error = FINAL_NOTES[event]
+                return reply
         elif kind == "state" and frame.get("state") in ("queued", "assigned"):
-            handed_off = True
+            reply.handed_off = True
         elif kind == "error":
-            return f"error frame {frame.get('error')}", 0.0, handed_off
+            reply.error = f"error frame {frame.get('error')}"
+            return reply
         elif kind == "closed":
-            return "socket closed", 0.0, handed_off
+            reply.error = "socket closed"
+            return reply
 
 
 async def direct(http: aiohttp.ClientSession, stack: BenchStack, shopper: Shopper, run: Run,
@@ -205,17 +263,37 @@ async def direct(http: aiohttp.ClientSession, stack: BenchStack, shopper: Shoppe
                                  timeout=aiohttp.ClientTimeout(total=args.reply_timeout)) as r:
                 body = await r.json(content_type=None)
                 status = r.status
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            run.error(f"rest {type(exc).__name__}")
+        except asyncio.TimeoutError:
+            run.error(f"no answer within {args.reply_timeout:.0f} s")
+            continue
+        except (aiohttp.ClientError, ValueError) as exc:
+            run.error(f"rest {type(exc).__name__}: {str(exc)[:80]}")
             continue
         elapsed = time.perf_counter() - started
         if status != 200:
             run.error(f"rest HTTP {status}")
+        elif not body and await _paused(http, stack, sender):
+            # The previous turn handed over (action_handoff pauses the conversation): on the
+            # storefront this shopper would now wait for an agent, so stop here as via_handoff does.
+            run.sent -= 1
+            run.handed_off += 1
+            break
         elif not body:
             run.error("empty reply")
         else:
             run.answered(shopper.script, elapsed)
         await asyncio.sleep(rng.uniform(*args.think))
+
+
+async def _paused(http: aiohttp.ClientSession, stack: BenchStack, sender: str) -> bool:
+    """Whether Rasa paused this conversation (a handoff); asked only after an empty reply."""
+    url = f"{stack.rasa_url}/conversations/{sender}/tracker"
+    try:
+        async with http.get(url, params={"token": stack.rasa_token, "include_events": "NONE"},
+                            timeout=aiohttp.ClientTimeout(total=30)) as r:
+            return r.status == 200 and bool((await r.json(content_type=None)).get("paused"))
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+        return False
 
 
 class Sampler:
@@ -260,10 +338,45 @@ def _cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-async def one_run(stack: BenchStack, path: str, shoppers: list[Shopper], args: argparse.Namespace) -> dict[str, Any]:
+async def settle(pid: int, idle_share: float = 0.15, most_seconds: float = 120) -> float:
+    """Wait until Rasa is idle (under ``idle_share`` of a core over 2 s); returns seconds waited.
+
+    Rasa may still be working through requests whose client gave up (timeouts at
+    200 shoppers); the next run must not inherit that queue.
+    """
+    started = time.monotonic()
+    while time.monotonic() - started < most_seconds:
+        before = _cpu_seconds(pid)
+        await asyncio.sleep(2.0)
+        if (_cpu_seconds(pid) - before) / 2.0 < idle_share:
+            break
+    return round(time.monotonic() - started, 1)
+
+
+@dataclass
+class Measured:
+    """One run of one path: the raw figures, pooled later when a level is repeated."""
+
+    run: Run
+    wall: float
+    processes: dict[str, Any]
+    settle_seconds: float
+    load_before: list[float]
+    load_after: list[float]
+    profile: dict[str, Any]
+
+
+async def one_run(stack: BenchStack, path: str, shoppers: list[Shopper], args: argparse.Namespace,
+                  profile: bool = False) -> Measured:
     run = Run()
     worker = via_handoff if path == "handoff" else direct
+    settled = await settle(stack.pids()["rasa"])
     sampler = Sampler(stack.pids())
+    spies = {}
+    if profile:  # py-spy on the services for the first seconds of the run (raw stacks in var/bench/)
+        for name in ("handoff", "rasa"):
+            out = ROOT / "var" / "bench" / f"shoppers-{len(shoppers)}-{path}-{name}.txt"
+            spies[name] = (start_profile(stack.pids()[name], args.profile_seconds, out), out)
     load_before = load_average()
     deadline = time.monotonic() + args.max_seconds
     connector = aiohttp.TCPConnector(limit=0)
@@ -278,37 +391,96 @@ async def one_run(stack: BenchStack, path: str, shoppers: list[Shopper], args: a
         await asyncio.gather(*(start_later(i, s) for i, s in enumerate(shoppers)))
         wall = time.perf_counter() - started
     processes = await sampler.stop(wall)
-    return {
-        "path": path, "shoppers": len(shoppers), "sent": run.sent, "answered": len(run.latencies),
-        "seconds": round(wall, 1), "messages_per_second": round(len(run.latencies) / wall, 2),
-        "latency_ms": summary_ms(run.latencies),
-        "latency_ms_by_script": {k: summary_ms(v) for k, v in sorted(run.by_script.items())},
-        "errors": run.errors, "system_notes": run.system_notes, "handed_off": run.handed_off,
-        "processes": processes, "load_average_before": load_before, "load_average_after": load_average(),
+    profiles = {}
+    for name, (popen, out) in spies.items():
+        if popen is None:
+            profiles[name] = {"error": "py-spy is not installed"}
+            continue
+        await asyncio.get_running_loop().run_in_executor(None, popen.wait)
+        profiles[name] = {"raw": str(out.relative_to(ROOT)), "seconds": args.profile_seconds,
+                          **summarize_profile(out, top=15, skip_idle=True)}
+    return Measured(run, wall, processes, settled, load_before, load_average(), profiles)
+
+
+def _count(into: dict[str, int], more: dict[str, int]) -> dict[str, int]:
+    for key, value in more.items():
+        into[key] = into.get(key, 0) + value
+    return into
+
+
+def pooled(path: str, shoppers: int, runs: list[Measured]) -> dict[str, Any]:
+    """One path at one level; with ``--repeat`` the runs' messages are pooled and each run is listed."""
+    latencies = [x for m in runs for x in m.run.latencies]
+    by_script: dict[str, list[float]] = {}
+    errors: dict[str, int] = {}
+    notes: dict[str, int] = {}
+    for m in runs:
+        for script, values in m.run.by_script.items():
+            by_script.setdefault(script, []).extend(values)
+        _count(errors, m.run.errors)
+        _count(notes, m.run.notes)
+    wall = sum(m.wall for m in runs)
+    processes = {}
+    for name in runs[0].processes:
+        cpu = sum(m.processes[name]["cpu_seconds"] for m in runs)
+        processes[name] = {"rss_mb_max": max((m.processes[name]["rss_mb_max"] or 0) for m in runs),
+                           "cpu_seconds": round(cpu, 1), "cpu_share_of_one_core": round(cpu / wall, 2),
+                           "cpu_ms_per_answer": round(1000 * cpu / len(latencies), 1) if latencies else None}
+    result: dict[str, Any] = {
+        "path": path, "shoppers": shoppers, "runs": len(runs), "sent": sum(m.run.sent for m in runs),
+        "answered": len(latencies), "seconds": round(wall, 1),
+        "messages_per_second": round(len(latencies) / wall, 2),
+        "latency_ms": summary_ms(latencies),
+        "latency_ms_by_script": {k: summary_ms(v) for k, v in sorted(by_script.items())},
+        "first_frame_ms": summary_ms([x for m in runs for x in m.run.first_frame]) if path == "handoff" else None,
+        "echo_ms": summary_ms([x for m in runs for x in m.run.echo]) if path == "handoff" else None,
+        "errors": errors, "system_notes": notes, "handed_off": sum(m.run.handed_off for m in runs),
+        "processes": processes, "settle_seconds": [m.settle_seconds for m in runs],
+        "load_average_before": runs[0].load_before, "load_average_after": runs[-1].load_after,
     }
+    if len(runs) > 1:
+        result["each_run"] = [{"latency_ms": summary_ms(m.run.latencies), "sent": m.run.sent,
+                               "answered": len(m.run.latencies), "load_average_before": m.load_before,
+                               "load_average_after": m.load_after} for m in runs]
+    profiles = [m.profile for m in runs if m.profile]
+    if profiles:
+        result["profile"] = profiles[0]
+    return result
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    report: dict[str, Any] = {"machine": machine(), "args": {k: v for k, v in vars(args).items()}, "levels": []}
-    with running_stack(model=args.model, rasa_env=args.rasa_env) as stack:
+    report: dict[str, Any] = {"machine": machine(), "args": {k: v for k, v in vars(args).items()},
+                              "model_sha256": file_sha256(args.model), "levels": []}
+    with running_stack(model=args.model, rasa_env=args.rasa_env, handoff_db=args.handoff_db,
+                       keep_dir=args.keep_logs) as stack:
         report["rasa_model_load_seconds"] = round(stack.rasa_load_seconds or 0, 1)
         orders = demo_orders(stack.shop_db_url)
-        # Warm up: the first turns of a fresh Rasa process are slow (lazy graph building).
+        # Warm up both paths: the first turns of a fresh Rasa process are slow (lazy graph
+        # building), and so are the handoff service's first conversations (connections, imports).
         warm = make_shoppers(5, 4, orders, seed=99)
-        await one_run(stack, "direct", warm, argparse.Namespace(**{**vars(args), "max_seconds": 60, "ramp": 0.5}))
+        warm_args = argparse.Namespace(**{**vars(args), "max_seconds": 60, "ramp": 0.5})
+        for path in args.paths:
+            await one_run(stack, path, warm, warm_args)
         for count in args.shoppers:
             shoppers = make_shoppers(count, args.messages, orders, seed=count)
             level: dict[str, Any] = {"shoppers": count}
+            runs: dict[str, list[Measured]] = {path: [] for path in args.paths}
+            for repeat in range(args.repeat):  # paths alternate, so a change in machine load hits both
+                for path in args.paths:
+                    print(f"{count} shoppers via {path}" + (f" (run {repeat + 1})" if args.repeat > 1 else "") +
+                          " ...", flush=True)
+                    measured = await one_run(stack, path, shoppers, args, profile=args.profile and repeat == 0)
+                    runs[path].append(measured)
+                    r = measured.run
+                    print(f"  answered {len(r.latencies)}/{r.sent}  {summary_ms(r.latencies)}  errors {r.errors}  "
+                          f"load {measured.load_after}", flush=True)
             for path in args.paths:
-                print(f"{count} shoppers via {path} ...", flush=True)
-                level[path] = await one_run(stack, path, shoppers, args)
-                r = level[path]
-                print(f"  answered {r['answered']}/{r['sent']}  p50 {r['latency_ms']['p50']} ms  "
-                      f"p95 {r['latency_ms']['p95']} ms  {r['messages_per_second']} msg/s  errors {r['errors']}  "
-                      f"load {r['load_average_after']}", flush=True)
+                level[path] = pooled(path, count, runs[path])
             if "handoff" in level and "direct" in level:
                 h, d = level["handoff"]["latency_ms"]["p95"], level["direct"]["latency_ms"]["p95"]
                 level["p95_ratio_handoff_over_direct"] = round(h / d, 3) if h and d else None
+                h, d = level["handoff"]["latency_ms"]["p50"], level["direct"]["latency_ms"]["p50"]
+                level["p50_ratio_handoff_over_direct"] = round(h / d, 3) if h and d else None
             report["levels"].append(level)
     return report
 
@@ -323,7 +495,7 @@ def print_report(report: dict[str, Any]) -> None:
             p = r["processes"]
             rows.append([level["shoppers"], path, f"{r['answered']}/{r['sent']}", r["latency_ms"]["p50"],
                          r["latency_ms"]["p95"], r["latency_ms"]["p99"], r["messages_per_second"],
-                         sum(r["errors"].values()), r["system_notes"],
+                         sum(r["errors"].values()), sum(r["system_notes"].values()),
                          p.get("handoff", {}).get("rss_mb_max"), p.get("rasa", {}).get("rss_mb_max"),
                          p.get("actions", {}).get("rss_mb_max"),
                          level.get("p95_ratio_handoff_over_direct") if path == "handoff" else "",
@@ -351,8 +523,15 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=150, help="bound per run: no new message after it")
     parser.add_argument("--reply-timeout", type=float, default=30)
     parser.add_argument("--paths", default="handoff,direct", type=lambda s: s.split(","))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs per path and level, alternating paths; messages are pooled")
     parser.add_argument("--rasa-env", default="", type=_env, help="e.g. TF_INTRA_OP_PARALLELISM_THREADS=2,...")
     parser.add_argument("--model", type=Path, default=MODEL)
+    parser.add_argument("--handoff-db", default="sqlite", choices=("sqlite", "postgres"),
+                        help="the handoff service's database (tests use SQLite, production PostgreSQL)")
+    parser.add_argument("--profile", action="store_true", help="py-spy on handoff and Rasa during each run")
+    parser.add_argument("--profile-seconds", type=float, default=30)
+    parser.add_argument("--keep-logs", action="store_true", help="keep the services' logs (temp dir printed)")
     parser.add_argument("--name", default="shoppers", help="bench/results/<name>.json")
     args = parser.parse_args()
     report = asyncio.run(main_async(args))

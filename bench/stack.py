@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -127,37 +127,45 @@ def _seed(env: Mapping[str, str]) -> None:
 
 @contextmanager
 def running_stack(model: Path = MODEL, rasa_env: Mapping[str, str] | None = None, handoff: bool = True,
-                  rasa: bool = True, rasa_now: bool = True, keep_dir: bool = False) -> Iterator[BenchStack]:
+                  rasa: bool = True, rasa_now: bool = True, keep_dir: bool = False,
+                  handoff_db: str = "sqlite") -> Iterator[BenchStack]:
     """The product on free ports over a fresh demo shop; everything stopped afterwards.
 
     ``rasa``: run the action server and Rasa; ``rasa_now=False`` leaves Rasa to ``stack.start_rasa``.
+    ``handoff_db``: ``sqlite`` (the tests' default, a file in the temp dir) or ``postgres`` (production's
+    choice: a fresh database on 127.0.0.1:5432, dropped afterwards).
     """
     if rasa and not model.exists():
         raise SystemExit(f"{model} is missing: train first (make train)")
+    if handoff_db not in ("sqlite", "postgres"):
+        raise SystemExit(f"unknown handoff database {handoff_db!r} (sqlite, postgres)")
     workdir = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
     rasa_port, actions_port, handoff_port = (services.free_port() for _ in range(3))
     env = services.base_env(workdir, actions_port, handoff_port)
     env["KEFU_RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
-    _seed(env)
     stack = BenchStack(workdir, env, rasa_port, actions_port, handoff_port, model)
-    try:
-        if handoff:
-            stack.processes["handoff"] = services.start(
-                "handoff", [sys.executable, "-m", "handoff"], env,
-                f"{stack.handoff_url}/healthz", workdir)
-        if rasa:
-            stack.processes["actions"] = services.start(
-                "actions", services.actions_command(actions_port), env,
-                f"{stack.actions_url}/health", workdir)
-            if rasa_now:
-                stack.start_rasa(rasa_env)
-        yield stack
-    finally:
-        stack.stop()
-        if keep_dir:
-            print(f"logs kept in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+    with ExitStack() as databases:
+        try:
+            if handoff_db == "postgres":
+                env["KEFU_HANDOFF_DB_URL"] = databases.enter_context(services.postgres_database("kefu_bench"))
+            _seed(env)
+            if handoff:
+                stack.processes["handoff"] = services.start(
+                    "handoff", [sys.executable, "-m", "handoff"], env,
+                    f"{stack.handoff_url}/healthz", workdir)
+            if rasa:
+                stack.processes["actions"] = services.start(
+                    "actions", services.actions_command(actions_port), env,
+                    f"{stack.actions_url}/health", workdir)
+                if rasa_now:
+                    stack.start_rasa(rasa_env)
+            yield stack
+        finally:
+            stack.stop()  # before the database is dropped
+            if keep_dir:
+                print(f"logs kept in {workdir}")
+            else:
+                shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
