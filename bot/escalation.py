@@ -28,6 +28,7 @@ import logging
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Iterable, Mapping, Optional
 
+from bot import rasa_patches
 from bot.emotion import score_message
 from bot.escalation_cues import TextSignals, cached_cues, text_signals
 from bot.textnorm import normalise
@@ -555,6 +556,7 @@ if Policy is not None:
                      execution_context: ExecutionContext, featurizer: Any = None) -> None:
             super().__init__(config, model_storage, resource, execution_context, featurizer)
             self.settings = EscalationSettings.from_config(config)
+            rasa_patches.install()  # this runs in the Rasa server only: see bot/rasa_patches.py
 
         def train(self, training_trackers: list, domain: Domain, **kwargs: Any) -> Resource:
             """Nothing to learn: the thresholds are configuration."""
