@@ -1,12 +1,47 @@
-"""Conversations and their messages: created, stored, read back in order."""
+"""Conversations and their messages: created, stored, read back in order.
+
+Message ids commit in id order within a conversation
+----------------------------------------------------
+Sockets send a new message only if its id is above the last one they sent, and clients
+resume with "everything after id N" (handoff/live.py). Both are right only if, within one
+conversation, a message is never committed after a message with a higher id. On SQLite
+that holds by itself: one writer, one transaction at a time (handoff/db.py). On PostgreSQL
+(READ COMMITTED, several connections and instances) two transactions could take ids 10 and
+11 and commit 11 first: 10 was then dropped by every socket and skipped by every client
+that resumed after 11.
+
+So every transaction that inserts messages takes ``lock_messages`` first: a transaction-level
+advisory lock per conversation, released by the commit. Between taking it and committing,
+the transaction reads the id of the conversation's last message (the ``previous`` id
+announced with the new one), inserts its messages (their ids come from the sequence now, so
+they are above every id already committed in the conversation) and commits. Ids are thus
+allocated and committed one transaction at a time per conversation, and ``previous`` is
+exactly the message before.
+
+Lock order (no deadlock): the message lock is the LAST lock a transaction takes.
+``lock_messages`` flushes the session before taking it, so every other change the
+transaction makes (ticket claims with FOR UPDATE SKIP LOCKED, the agent row FOR UPDATE,
+ticket and conversation UPDATEs) is made, and its row locks held, before it. After it the
+transaction only reads (never blocks on PostgreSQL), inserts messages (a new row; its
+foreign key takes FOR KEY SHARE on the conversation row, which conflicts only with FOR UPDATE
+on, or key changes and deletes of, conversations rows: the service does none of these) and
+commits. So a transaction holding a message lock never waits for any lock, and a wait-for
+cycle cannot pass through one. A transaction writing into several conversations
+(``dispatcher.requeue_silent``) takes their locks in one global order (ascending key), so
+waits between message locks cannot form a cycle either. The row locks taken before are
+exactly those the service took before this lock existed.
+Rules for new code: call ``lock_messages`` after the transaction's last other write and
+before its first ``add_message`` (or message INSERT); change nothing else after it.
+"""
 from __future__ import annotations
 
+import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import new_token, token_hash
@@ -59,6 +94,33 @@ async def ensure_conversation(session: AsyncSession, conversation_id: str, now: 
     return conv
 
 
+# Advisory lock keys of message locks: (this namespace, 32-bit hash of the conversation id).
+# The two-integer form of the key never collides with one-bigint advisory keys.
+MESSAGE_LOCK_NAMESPACE = 0x6B6D7367  # "kmsg"
+_LOCK_MESSAGES = text("SELECT pg_advisory_xact_lock(:namespace, :key)")
+
+
+def message_lock_key(conversation_id: str) -> int:
+    """The conversation's advisory lock key: a signed 32-bit hash, the same in every process
+    (two conversations sharing one only wait for each other's message writes)."""
+    return int.from_bytes(hashlib.blake2b(conversation_id.encode("utf-8"), digest_size=4).digest(), "big",
+                          signed=True)
+
+
+async def lock_messages(ctx: Context, session: AsyncSession, *conversation_ids: str) -> None:
+    """Take the per-conversation message lock (PostgreSQL; held until the transaction ends).
+
+    Call it after the transaction's last other change and before its first message: it
+    flushes the session first, so it is the last lock taken (see the module docstring for
+    why that rules out deadlocks). Several conversations: locked in ascending key order.
+    SQLite needs nothing: its one writer already runs write transactions one at a time."""
+    if not ctx.postgres:
+        return
+    await session.flush()
+    for key in sorted({message_lock_key(c) for c in conversation_ids}):
+        await session.execute(_LOCK_MESSAGES, {"namespace": MESSAGE_LOCK_NAMESPACE, "key": key})
+
+
 def add_message(
     session: AsyncSession,
     conversation_id: str,
@@ -70,7 +132,9 @@ def add_message(
     agent_name: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Message:
-    """Stage a message in ``session`` (it is stored when the transaction commits)."""
+    """Stage a message in ``session`` (it is stored when the transaction commits).
+
+    The transaction must hold the conversation's message lock (``lock_messages``)."""
     assert sender in SENDERS, sender
     message = Message(
         conversation_id=conversation_id, sender=sender, text=text, agent_id=agent_id,
@@ -84,6 +148,7 @@ async def store_message(ctx: Context, conversation_id: str, sender: str, text: s
     """Store one message in its own transaction, announce it to the sockets following the
     conversation, and return it as JSON."""
     async with ctx.transaction() as session:
+        await lock_messages(ctx, session, conversation_id)
         previous = await last_message_id(session, conversation_id)
         message = add_message(session, conversation_id, sender, text, ctx.now(), **kwargs)
         await session.flush()
@@ -93,9 +158,9 @@ async def store_message(ctx: Context, conversation_id: str, sender: str, text: s
 
 
 async def last_message_id(session: AsyncSession, conversation_id: str) -> int:
-    """Read inside a write transaction just before adding a message: the id of the message before
-    it (0: none), sent along with the new one so a socket can tell whether it missed one
-    (handoff/live.py)."""
+    """Read inside a write transaction just before adding a message, after ``lock_messages``:
+    the id of the message before it (0: none), sent along with the new one so a socket can
+    tell whether it missed one (handoff/live.py)."""
     stmt = select(func.max(Message.id)).where(Message.conversation_id == conversation_id)
     return int((await session.execute(stmt)).scalar() or 0)
 

@@ -7,7 +7,9 @@ writer connection, one transaction at a time, each ``BEGIN IMMEDIATE``. That
 makes the claim atomic on a single instance, and since a read transaction never
 writes, nothing ever has to upgrade a read lock to a write lock (the
 SQLITE_BUSY that WAL mode cannot wait out). PostgreSQL keeps READ COMMITTED on
-one engine; the claim relies on FOR UPDATE SKIP LOCKED.
+one engine; the claim relies on FOR UPDATE SKIP LOCKED, and the messages of one
+conversation are written one transaction at a time under a per-conversation advisory
+lock, taken last (``lock_messages`` in handoff/conversations.py, which gives the lock order).
 """
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from sqlalchemy import select, text, update
 
 from .agents import agent_loads
 from .context import Context, load_sql
-from .conversations import add_message
+from .conversations import add_message, lock_messages
 from .models import Conversation, Ticket, dumps, loads
 from .routing import choose_agent
 from .tickets import _release_offer, queued_tickets, ticket_json
@@ -56,7 +56,10 @@ async def requeue_silent(ctx: Context) -> int:
             ticket.offered_to, ticket.offer_expires_at, ticket.declined_by = None, None, dumps(sorted(declined))
             conv = await session.get(Conversation, ticket.conversation_id)
             conv.state, conv.updated_at = "queued", now
-            add_message(session, ticket.conversation_id, "system",
+        # Every ticket and conversation change first, then the message locks (in key order), then the notes.
+        await lock_messages(ctx, session, *(conversation_id for _, conversation_id, _ in moved))
+        for _, conversation_id, _ in moved:
+            add_message(session, conversation_id, "system",
                         "抱歉让您久等了，刚才的客服暂时无法回复，正在为您安排其他客服，请稍候~", now,
                         extra={"event": "requeued"})
     for ticket_id, conversation_id, agent_id in moved:

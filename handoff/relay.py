@@ -12,10 +12,10 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from .context import Context
-from .conversations import message_json, store_message
+from .conversations import lock_messages, message_json, store_message
 from .drain import IN_FLIGHT
 from .errors import HandoffError
 from .models import Conversation, Message, Ticket
@@ -65,23 +65,38 @@ _WHERE_IT_STANDS = (
 _INSERT_SHOPPER_MESSAGE = insert(Message).values(
     conversation_id=bindparam("c"), sender="shopper", text=bindparam("text"), created_at=bindparam("now"))
 _START_SILENCE_CLOCK = update(Ticket).where(Ticket.id == bindparam("ticket_id")).values(awaiting_agent_since=bindparam("now"))
+# PostgreSQL: the previous message is read after the message lock (handoff/conversations.py), by
+# the insert itself. Its RETURNING subquery does not see the row being inserted; ``< messages.id``
+# says so explicitly.
+_INSERT_SHOPPER_MESSAGE_PG = text(
+    "INSERT INTO messages (conversation_id, sender, text, created_at) VALUES (:c, 'shopper', :text, :now) "
+    "RETURNING id, (SELECT max(m.id) FROM messages m WHERE m.conversation_id = :c AND m.id < messages.id)")
 
 
 async def _store_shopper_message(ctx: Context, conversation_id: str, text: str) -> tuple[dict[str, Any], str, bool]:
     """One short write per shopper message, the hot path of a busy day: read where the
-    conversation stands (and the id of its last message, and whether an agent's silence clock
-    must start) in one statement, insert the message, start the clock only if it is not
-    running; then announce the message itself. Returns (message, state, needs_resume)."""
+    conversation stands (and whether an agent's silence clock must start) in one statement,
+    start the clock only if it is not running, insert the message; then announce the message
+    itself. Returns (message, state, needs_resume).
+
+    SQLite: the first statement also reads the id of the last message (the one writer makes it
+    final). PostgreSQL: the message lock is taken last, after the clock's ticket update (the
+    lock order of handoff/conversations.py), and the insert returns the previous id."""
     now = ctx.now()
     async with ctx.transaction() as session:
         row = (await session.execute(_WHERE_IT_STANDS, {"c": conversation_id})).first()
         if row is None:
             raise HandoffError("not_found", "No such conversation.", 404)
         state, needs_resume, previous, start_clock_of = row
-        inserted = await session.execute(_INSERT_SHOPPER_MESSAGE, {"c": conversation_id, "text": text, "now": now})
         if state == "assigned" and start_clock_of is not None:
             await session.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
-    stored = message_json(Message(id=inserted.inserted_primary_key[0], conversation_id=conversation_id,
+        values = {"c": conversation_id, "text": text, "now": now}
+        if ctx.postgres:
+            await lock_messages(ctx, session, conversation_id)
+            message_id, previous = (await session.execute(_INSERT_SHOPPER_MESSAGE_PG, values)).one()
+        else:
+            message_id = (await session.execute(_INSERT_SHOPPER_MESSAGE, values)).inserted_primary_key[0]
+    stored = message_json(Message(id=message_id, conversation_id=conversation_id,
                                   sender="shopper", text=text, created_at=now))
     await ctx.message_added(stored, int(previous or 0))
     return stored, state, bool(needs_resume)

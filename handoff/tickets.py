@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, select, text
 from .agents import agent_loads
 from .config import GENERAL_SKILL, SKILLS
 from .context import Context, load_sql
-from .conversations import add_message, ensure_conversation
+from .conversations import add_message, ensure_conversation, lock_messages
 from .errors import HandoffError
 from .models import Agent, Conversation, Ticket, dumps, loads
 from .priority import (
@@ -71,13 +71,6 @@ async def create_ticket(ctx: Context, req: TicketRequest) -> tuple[Ticket, bool]
         )).scalar_one_or_none()
         if existing is not None:
             return existing, False
-        if known is None:
-            # Driven straight through Rasa's REST channel: keep the bot's part
-            # of the conversation so the agent sees it.
-            for line in req.transcript:
-                sender = "shopper" if line.get("sender") == "user" else "bot"
-                add_message(session, conv.id, sender, str(line.get("text", ""))[:4000],
-                            float(line.get("timestamp") or now))
         priority = compute_priority(
             TicketFeatures(req.reason, req.emotion_score, req.vip_tier, req.order_amount), policy
         )
@@ -92,6 +85,14 @@ async def create_ticket(ctx: Context, req: TicketRequest) -> tuple[Ticket, bool]
         )
         session.add(ticket)
         conv.state, conv.updated_at = "queued", now
+        if known is None and req.transcript:
+            # Driven straight through Rasa's REST channel: keep the bot's part
+            # of the conversation so the agent sees it.
+            await lock_messages(ctx, session, conv.id)
+            for line in req.transcript:
+                sender = "shopper" if line.get("sender") == "user" else "bot"
+                add_message(session, conv.id, sender, str(line.get("text", ""))[:4000],
+                            float(line.get("timestamp") or now))
         await session.flush()
     await ctx.queue_changed()
     await ctx.conversation_changed(req.conversation_id)
@@ -306,6 +307,7 @@ async def _after_assignment(ctx: Context, session, ticket_id: int, agent: Agent,
     ticket = await session.get(Ticket, ticket_id)
     conv = await session.get(Conversation, ticket.conversation_id)
     conv.state, conv.updated_at = "assigned", now
+    await lock_messages(ctx, session, conv.id)
     add_message(session, conv.id, "system", f"客服「{agent.display_name}」已接入，很高兴为您服务~", now,
                 agent_id=agent.id, agent_name=agent.display_name, extra={"event": "agent_joined"})
     return ticket
@@ -393,6 +395,7 @@ async def agent_says(ctx: Context, agent: Agent, conversation_id: str, text_: st
             if now > ticket.target_at:
                 ticket.breached = True
         ticket.awaiting_agent_since = None
+        await lock_messages(ctx, session, conversation_id)  # flushes the ticket's changes first
         previous = await last_message_id(session, conversation_id)
         message = add_message(session, conversation_id, "agent", text_, now,
                               agent_id=agent.id, agent_name=agent.display_name)
@@ -424,17 +427,17 @@ async def transfer(ctx: Context, agent: Agent, conversation_id: str, *, to_agent
                 raise HandoffError("unknown_agent", "That agent does not exist.", 404)
             await _lock_agent(ctx, session, target.id)
             ticket.agent_id, ticket.assigned_at, ticket.awaiting_agent_since = target.id, now, now
-            add_message(session, conversation_id, "system",
-                        f"已为您转接给客服「{target.display_name}」，请稍候~", now,
-                        agent_id=target.id, agent_name=target.display_name, extra={"event": "transferred"})
+            note = f"已为您转接给客服「{target.display_name}」，请稍候~"
+            by: dict[str, Any] = {"agent_id": target.id, "agent_name": target.display_name}
         else:
             ticket.status, ticket.skill, ticket.agent_id = "queued", to_skill, None
             ticket.offered_to, ticket.offer_expires_at, ticket.declined_by = None, None, dumps([agent.id])
             ticket.awaiting_agent_since = None
             conv.state = "queued"
-            add_message(session, conversation_id, "system",
-                        f"正在为您转接{SKILL_NAMES.get(to_skill, '')}专员，请稍候~", now, extra={"event": "transferred"})
+            note, by = f"正在为您转接{SKILL_NAMES.get(to_skill, '')}专员，请稍候~", {}
         conv.updated_at = now
+        await lock_messages(ctx, session, conversation_id)
+        add_message(session, conversation_id, "system", note, now, **by, extra={"event": "transferred"})
     await ctx.conversation_changed(conversation_id)
     await ctx.queue_changed()
     if to_agent_id is not None:
@@ -453,6 +456,7 @@ async def close_ticket(ctx: Context, agent: Agent, conversation_id: str, outcome
         conv = await session.get(Conversation, conversation_id)
         ticket.status, ticket.closed_at, ticket.awaiting_agent_since = outcome, now, None
         conv.state, conv.needs_resume, conv.updated_at = "bot", True, now
+        await lock_messages(ctx, session, conversation_id)
         if outcome == "resolved":
             add_message(session, conversation_id, "system",
                         f"客服「{agent.display_name}」已结束本次服务，之后由智能客服小美继续为您服务~", now,
@@ -493,6 +497,7 @@ async def rate(ctx: Context, conversation_id: str, ticket_id: int, score: int) -
         if ticket.rating is not None:
             raise HandoffError("already_rated", "This service has already been rated.", 409)
         ticket.rating, ticket.rated_agent_id, ticket.rated_at = score, ticket.agent_id, now
+        await lock_messages(ctx, session, conversation_id)
         add_message(session, conversation_id, "system", f"感谢您的评价（{score}星）！小美会继续努力的~", now,
                     extra={"event": "rated", "ticket_id": ticket_id, "score": score})
     await ctx.conversation_changed(conversation_id)
