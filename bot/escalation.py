@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Iterable, Mapping, Optional
 
@@ -307,17 +308,27 @@ def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
         return False
     if any(t.request != request for t in recent):
         return False
-    # Three questions about three different orders are not a loop.
+    # 发票怎么开 / 电子发票发邮箱吗 / 那开公司抬头要税号吧: follow-up questions on one topic, not a loop.
+    if _FOLLOW_UP.match(normalise(recent[-1].text).text):
+        return False
+    return not _about_different_things(recent)
+
+
+def _about_different_things(turns: list[Turn]) -> bool:
+    """Three questions about three different orders (or parcels, products) are not a loop."""
     for entity in ("order_id", "tracking_number", "product"):
-        values = {v for t in recent for e, v in t.entities if e == entity}
-        if len(values) >= 2:
-            return False
-    return True
+        if len({v for t in turns for e, v in t.entities if e == entity}) >= 2:
+            return True
+    return False
 
 
 # Word pairs too common to show that two messages ask the same thing.
 _GENERIC_PAIRS = frozenset({"什么", "怎么", "请问", "我问", "问一", "一下", "可以", "能不", "不能", "你们", "我的",
                             "这个", "那个", "时候", "么时", "多少", "是不", "有没", "没有", "问下", "问问", "一个"})
+
+
+# A message that opens like this asks something new about the same topic.
+_FOLLOW_UP = re.compile(r"(那(?![个款件单边些种])|如果|要是|假如|顺便|另外|对了|还有个|再问)")
 
 
 def _word_pairs(text: str) -> set[str]:
@@ -336,7 +347,13 @@ def _asked_again_unanswered(view: ConversationView, settings: EscalationSettings
     misunderstood = set(settings.not_understood_intents) | {settings.fallback_intent}
     if any(t.intent in settings.loop_ignore_intents and t.intent not in misunderstood for t in recent):
         return False
-    if not any(_not_understood(t, settings) for t in recent):
+    requests = [t.request for t in recent if t.request]
+    repeated_request = any(requests.count(r) >= 2 for r in set(requests))
+    # Not understood at least once, or the same request answered before and asked again in other
+    # words the NLU read differently (专票能开吗 / 增值税专票可以开不 / 专票能不能开 给个准话).
+    if not (any(_not_understood(t, settings) for t in recent) or repeated_request):
+        return False
+    if _FOLLOW_UP.match(normalise(recent[-1].text).text) or _about_different_things(recent):
         return False
     common = set.intersection(*(_word_pairs(t.text) for t in recent))
     return bool(common)
@@ -369,12 +386,16 @@ def _praise_only(emotion: Mapping[str, Any]) -> bool:
             and not any(c.startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:")) for c in cues))
 
 
+_COMPLAINT_WORD_CUES = frozenset({"negative:投诉"})
+
+
 def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals) -> bool:
     """The text takes back what the intent alone would mean: 服务真好，五星好评 (praise),
     不想投诉，提个建议 (a calm suggestion), 没丢没丢，找到了 (the parcel turned up)."""
     if reason == "complaint":
+        # The word 投诉 itself (投诉建议在哪提) is what made the intent; it does not show anger.
         upset = any(str(c).startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:"))
-                    for c in emotion.get("cues") or [])
+                    and str(c) not in _COMPLAINT_WORD_CUES for c in emotion.get("cues") or [])
         return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or (
             any(str(c).startswith("negated:") for c in emotion.get("cues") or []) and not upset)
     if reason == "lost_parcel":
@@ -437,6 +458,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("multi_issue", "+".join(cues.problem_groups)))
     if cues.bot_not_helping:
         found.append(("bot_not_helping", cues.bot_not_helping))
+    elif cues.corrects_bot and len(view.turns) >= 2:
+        found.append(("bot_not_helping", f"corrects={cues.corrects_bot}"))
     if _fallbacks_in_a_row(view, settings):
         found.append(("repeated_misunderstanding", f"{settings.fallbacks_in_a_row}x {settings.fallback_intent}"))
     if turn.intent == "affirm" and view.bot_action_before_last_turn in settings.offer_human_responses:

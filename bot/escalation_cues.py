@@ -16,11 +16,13 @@ import yaml
 from bot.textnorm import normalise
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
-FLAT_LISTS = ("double_charge", "bot_not_helping", "repeated_asking", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
+FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_asking", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
               "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
 _HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担心")
+# 不是说你回答没用 / 还以为你答非所问了: the complaint about the bot is taken back.
+_TAKEN_BACK = re.compile(r"(不是说|并不是说|并不是|不是嫌|不是觉得|还以为|以为|没说)[^,.!?;，。！？；]{0,6}$")
 
 
 def _compile(items: list[str]) -> re.Pattern[str] | None:
@@ -91,6 +93,7 @@ class TextSignals:
 
     double_charge: str | None = None
     bot_not_helping: str | None = None
+    corrects_bot: str | None = None
     repeated_asking: str | None = None
     cannot_verify: str | None = None
     parcel_found: str | None = None
@@ -116,7 +119,8 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     text = normalise(text or "").text.lower()
     found = TextSignals(
         double_charge=book.find("double_charge", text),
-        bot_not_helping=book.find("bot_not_helping", text),
+        bot_not_helping=_unless_taken_back(book, "bot_not_helping", text),
+        corrects_bot=book.find("corrects_bot", text),
         repeated_asking=book.find("repeated_asking", text),
         cannot_verify=book.find("cannot_verify", text),
         parcel_found=book.find("parcel_found", text),
@@ -141,6 +145,17 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         # 掉色严重，而且尺码偏小: two different faults of one kind, listed as two
         book.has_joiner(text) and _distinct_faults_listed(text, spans))
     return found
+
+
+def _unless_taken_back(book: CueBook, name: str, text: str) -> str | None:
+    """The first match of list ``name`` that the shopper does not take back just before it."""
+    pattern = book.lists.get(name)
+    if pattern is None:
+        return None
+    for m in pattern.finditer(text):
+        if not _TAKEN_BACK.search(text[:m.start()]):
+            return m.group(0)
+    return None
 
 
 def _distinct_faults_listed(text: str, spans: list[tuple[str, int, int]]) -> bool:
