@@ -487,6 +487,13 @@ def action_reasons(view: ConversationView, settings: EscalationSettings) -> list
     for slot, reason in settings.flag_slots.items():
         if view.slots_since_last_turn.get(slot) is True:
             found.append((reason, f"slot={slot}"))
+    # The NLU was confident but the bot still answered "I did not understand" (a core fallback,
+    # no usable FAQ answer), after not understanding the message before: the second
+    # misunderstanding in a row only shows once the bot has answered.
+    if (any(a in settings.not_understood_responses for a in view.actions_since_last_turn)
+            or any(a in settings.not_understood_responses for a in (view.last.answers if view.last else []))) \
+            and _fallbacks_in_a_row(view, settings):
+        found.append(("repeated_misunderstanding", "bot answered it did not understand, twice in a row"))
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
 
 

@@ -48,3 +48,16 @@ def test_several_problems_in_one_message():
     assert reason_for(user("吹风机用的时候冒烟了，另外我买的卷发棒也没收到", "report_damaged")) in {"multi_issue", "safety"}
     assert reason_for(user("发票一直没开，赠品也没看到，能一起弄好吗", "faq", faq_key="faq/invoice")) == "multi_issue"
     assert reason_for(user("两个小问题哈：运费多少？几天能发货？", "faq", faq_key="faq/shipping_fee")) is None
+
+
+def test_the_bot_saying_twice_it_did_not_understand_hands_off_after_its_answer():
+    """Vague messages the NLU reads confidently as something (就是那个东西嘛 → inform) still end
+    in "能换个说法吗" from the bot; the second such answer in a row goes to a person."""
+    first = [user("嗯那个啥来着", "nlu_fallback"), bot("utter_ask_rephrase"), bot("action_listen")]
+    second = user("就是那个东西嘛", "inform")
+    assert reason_for(*first, second) is None  # the bot has not answered yet
+    answered = [*first, second, bot("action_default_fallback"),
+                {"event": "bot", "text": "抱歉亲，小美没太明白", "metadata": {"utter_action": "utter_default"}}]
+    assert reason_for(*answered) == "repeated_misunderstanding"
+    once = [user("就是那个东西嘛", "inform"), bot("action_default_fallback")]
+    assert reason_for(*once) is None
