@@ -478,6 +478,10 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
 
 
+# 哦哦看到了，谢谢 / 好滴 那我去申请: the shopper is done; a muddled answer to that is no reason for a person.
+_CLOSING_INTENTS = frozenset({"thank", "goodbye", "affirm", "deny", "greet"})
+
+
 def action_reasons(view: ConversationView, settings: EscalationSettings) -> list[tuple[str, str]]:
     """Reasons an action raised after the latest user turn (a slot it set)."""
     found: list[tuple[str, str]] = []
@@ -492,7 +496,7 @@ def action_reasons(view: ConversationView, settings: EscalationSettings) -> list
     # misunderstanding in a row only shows once the bot has answered.
     if (any(a in settings.not_understood_responses for a in view.actions_since_last_turn)
             or any(a in settings.not_understood_responses for a in (view.last.answers if view.last else []))) \
-            and _fallbacks_in_a_row(view, settings):
+            and _fallbacks_in_a_row(view, settings) and view.last.intent not in _CLOSING_INTENTS:
         found.append(("repeated_misunderstanding", "bot answered it did not understand, twice in a row"))
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
 

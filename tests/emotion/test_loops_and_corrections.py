@@ -61,3 +61,10 @@ def test_the_bot_saying_twice_it_did_not_understand_hands_off_after_its_answer()
     assert reason_for(*answered) == "repeated_misunderstanding"
     once = [user("就是那个东西嘛", "inform"), bot("action_default_fallback")]
     assert reason_for(*once) is None
+
+
+def test_a_muddled_answer_to_thanks_is_no_reason_for_a_person():
+    events = [user("是满多少包邮来着", "nlu_fallback"), bot("utter_ask_rephrase"), bot("action_listen"),
+              user("哦哦看到了，谢谢", "thank"), bot("action_default_fallback"),
+              {"event": "bot", "text": "抱歉亲，小美没太明白", "metadata": {"utter_action": "utter_default"}}]
+    assert reason_for(*events) is None
