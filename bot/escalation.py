@@ -309,7 +309,7 @@ def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
     if any(t.request != request for t in recent):
         return False
     # 发票怎么开 / 电子发票发邮箱吗 / 那开公司抬头要税号吧: follow-up questions on one topic, not a loop.
-    if _FOLLOW_UP.match(normalise(recent[-1].text).text):
+    if _is_follow_up(recent[-1]):
         return False
     return not _about_different_things(recent)
 
@@ -329,6 +329,10 @@ _GENERIC_PAIRS = frozenset({"什么", "怎么", "请问", "我问", "问一", "�
 
 # A message that opens like this asks something new about the same topic.
 _FOLLOW_UP = re.compile(r"(那(?![个款件单边些种])|如果|要是|假如|顺便|另外|对了|还有个|再问)")
+
+
+def _is_follow_up(turn: Turn) -> bool:
+    return bool(_FOLLOW_UP.match(normalise(turn.text).text))
 
 
 def _word_pairs(text: str) -> set[str]:
@@ -353,7 +357,7 @@ def _asked_again_unanswered(view: ConversationView, settings: EscalationSettings
     # words the NLU read differently (专票能开吗 / 增值税专票可以开不 / 专票能不能开 给个准话).
     if not (any(_not_understood(t, settings) for t in recent) or repeated_request):
         return False
-    if _FOLLOW_UP.match(normalise(recent[-1].text).text) or _about_different_things(recent):
+    if _is_follow_up(recent[-1]) or _about_different_things(recent):
         return False
     common = set.intersection(*(_word_pairs(t.text) for t in recent))
     return bool(common)
@@ -494,9 +498,9 @@ def action_reasons(view: ConversationView, settings: EscalationSettings) -> list
     # The NLU was confident but the bot still answered "I did not understand" (a core fallback,
     # no usable FAQ answer), after not understanding the message before: the second
     # misunderstanding in a row only shows once the bot has answered.
-    if (any(a in settings.not_understood_responses for a in view.actions_since_last_turn)
-            or any(a in settings.not_understood_responses for a in (view.last.answers if view.last else []))) \
-            and _fallbacks_in_a_row(view, settings) and view.last.intent not in _CLOSING_INTENTS:
+    last = view.last
+    if (last is not None and any(a in settings.not_understood_responses for a in last.answers)
+            and _fallbacks_in_a_row(view, settings) and last.intent not in _CLOSING_INTENTS):
         found.append(("repeated_misunderstanding", "bot answered it did not understand, twice in a row"))
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
 
