@@ -30,6 +30,13 @@ cycle cannot pass through one. A transaction writing into several conversations
 (``dispatcher.requeue_silent``) takes their locks in one global order (ascending key), so
 waits between message locks cannot form a cycle either. The row locks taken before are
 exactly those the service took before this lock existed.
+Row locks come in one order too: agent row, then ticket rows, then the conversation row.
+Claims lock the agent (FOR UPDATE), then the ticket (FOR UPDATE SKIP LOCKED); an agent's
+reply, transfer or close locks its ticket FOR UPDATE before it updates the conversation
+(a transfer to an agent locks that agent first); the dispatcher takes its tickets with FOR
+UPDATE SKIP LOCKED in id order. A close used to update the conversation and then the
+ticket while the dispatcher's requeue had updated the ticket and waited for the
+conversation: PostgreSQL aborted one of them as a deadlock (test_message_order.py).
 Rules for new code: call ``lock_messages`` after the transaction's last other write and
 before its first ``add_message`` (or message INSERT); change nothing else after it.
 """

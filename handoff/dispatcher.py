@@ -28,6 +28,7 @@ async def expire_offers(ctx: Context) -> int:
     async with ctx.transaction() as session:
         rows = (await session.execute(
             select(Ticket).where(Ticket.status == "queued", Ticket.offered_to.isnot(None), Ticket.offer_expires_at < now)
+            .order_by(Ticket.id).with_for_update(skip_locked=True)
         )).scalars().all()
         for ticket in rows:
             expired.append((ticket.id, ticket.offered_to))
@@ -47,6 +48,7 @@ async def requeue_silent(ctx: Context) -> int:
     async with ctx.transaction() as session:
         rows = (await session.execute(
             select(Ticket).where(Ticket.status == "assigned", Ticket.awaiting_agent_since < now - limit)
+            .order_by(Ticket.id).with_for_update(skip_locked=True)
         )).scalars().all()
         for ticket in rows:
             moved.append((ticket.id, ticket.conversation_id, ticket.agent_id))

@@ -371,8 +371,11 @@ def _release_offer(ticket: Ticket) -> None:
 # ------------------------------------------------------------------ in the conversation
 
 async def _own_open_ticket(session, agent: Agent, conversation_id: str) -> Ticket:
+    """The agent's assigned ticket in this conversation, row-locked first (PostgreSQL): the
+    ticket is locked before the conversation row (the lock order of handoff/conversations.py)."""
     ticket = (await session.execute(
         select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status == "assigned")
+        .with_for_update()
     )).scalar_one_or_none()
     if ticket is None or ticket.agent_id != agent.id:
         raise HandoffError("not_your_conversation", "This conversation is not assigned to you.", 403)
@@ -414,18 +417,20 @@ async def transfer(ctx: Context, agent: Agent, conversation_id: str, *, to_agent
         raise HandoffError("bad_transfer", "Give exactly one of to_agent_id or to_skill.")
     if to_skill is not None and to_skill not in (*SKILLS, GENERAL_SKILL):
         raise HandoffError("unknown_skill", f"Unknown skill {to_skill!r}; use one of {', '.join(SKILLS)}.")
+    if to_agent_id is not None and to_agent_id == agent.id:
+        raise HandoffError("bad_transfer", "You cannot transfer a conversation to yourself.")
     now = ctx.now()
     async with ctx.transaction() as session:
-        ticket = await _own_open_ticket(session, agent, conversation_id)
-        conv = await session.get(Conversation, conversation_id)
-        ticket.transfers += 1
-        if to_agent_id is not None:
-            if to_agent_id == agent.id:
-                raise HandoffError("bad_transfer", "You cannot transfer a conversation to yourself.")
+        target = None
+        if to_agent_id is not None:  # the agent row is locked before the ticket (lock order)
             target = await session.get(Agent, to_agent_id)
             if target is None:
                 raise HandoffError("unknown_agent", "That agent does not exist.", 404)
             await _lock_agent(ctx, session, target.id)
+        ticket = await _own_open_ticket(session, agent, conversation_id)
+        conv = await session.get(Conversation, conversation_id)
+        ticket.transfers += 1
+        if target is not None:
             ticket.agent_id, ticket.assigned_at, ticket.awaiting_agent_since = target.id, now, now
             note = f"已为您转接给客服「{target.display_name}」，请稍候~"
             by: dict[str, Any] = {"agent_id": target.id, "agent_name": target.display_name}
