@@ -54,6 +54,21 @@ def _epochs(n: int) -> Callable[[Pipeline], Pipeline]:
     return change
 
 
+def _char_ngrams(analyzer: str, max_ngram: int) -> Callable[[Pipeline], Pipeline]:
+    """The character n-gram featurizer with another analyzer ("char" crosses jieba's word
+    boundaries, "char_wb" stays inside words) or a longer top n-gram."""
+    def change(pipeline: Pipeline) -> Pipeline:
+        return [{**c, "analyzer": analyzer, "max_ngram": max_ngram}
+                if c["name"] == "CountVectorsFeaturizer" and c.get("analyzer") in ("char", "char_wb") else c
+                for c in pipeline]
+    return change
+
+
+def _cantonese(on: bool) -> Callable[[Pipeline], Pipeline]:
+    return lambda pipeline: [{**c, "cantonese_to_mandarin": on} if c["name"] == "bot.normalizer.ChineseNormalizer"
+                             else c for c in pipeline]
+
+
 VARIANTS: dict[str, Callable[[Pipeline], Pipeline]] = {
     "shipped": lambda pipeline: pipeline,
     "no_normalizer": _without("bot.normalizer.ChineseNormalizer"),
@@ -61,6 +76,11 @@ VARIANTS: dict[str, Callable[[Pipeline], Pipeline]] = {
     "no_char_ngrams": _no_char_ngrams,
     "epochs_40": _epochs(40),
     "epochs_80": _epochs(80),
+    "char_across_words": _char_ngrams("char", 3),
+    "char_across_words_1_4": _char_ngrams("char", 4),
+    "char_wb_1_4": _char_ngrams("char_wb", 4),
+    "cantonese": _cantonese(True),
+    "no_cantonese": _cantonese(False),
 }
 
 

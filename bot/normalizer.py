@@ -18,9 +18,9 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot import textnorm
+from bot import cantonese, textnorm
 from bot.fingerprint import source_digest
-from bot.textnorm import normalise
+from bot.textnorm import CANTONESE_TO_MANDARIN, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,15 @@ class ChineseNormalizer(GraphComponent):
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """Rasa's training cache keys on config and data only: a change to the normalising code
         must invalidate the normalised training data too, or DIET trains on the old text."""
-        return source_digest(__file__, textnorm.__file__)
+        return source_digest(__file__, textnorm.__file__, cantonese.__file__)
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        # cantonese_to_mandarin: written Cantonese in Mandarin words (bot/cantonese.py).
+        return {"cantonese_to_mandarin": CANTONESE_TO_MANDARIN}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self._cantonese = bool(config.get("cantonese_to_mandarin", CANTONESE_TO_MANDARIN))
 
     @classmethod
     def create(
@@ -54,26 +62,26 @@ class ChineseNormalizer(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "ChineseNormalizer":
-        return cls()
+        return cls({**cls.get_default_config(), **config})
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Normalise every training example, moving entity spans with the text."""
         for message in training_data.training_examples:
-            self._normalise_message(message, training=True)
+            self._normalise_message(message, training=True, cantonese=self._cantonese)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Normalise incoming messages."""
         for message in messages:
-            self._normalise_message(message, training=False)
+            self._normalise_message(message, training=False, cantonese=self._cantonese)
         return messages
 
     @staticmethod
-    def _normalise_message(message: Message, training: bool) -> None:
+    def _normalise_message(message: Message, training: bool, cantonese: bool) -> None:
         raw = message.get(TEXT)
         if not raw or not isinstance(raw, str):
             return
-        result = normalise(raw)
+        result = normalise(raw, cantonese)
         text = result.text or raw.strip() or raw
         if training and message.get(ENTITIES):
             moved = []
@@ -86,7 +94,7 @@ class ChineseNormalizer(GraphComponent):
                 if isinstance(value, str):
                     # A value written in Traditional or full-width would become a
                     # synonym mapping the normalised text back to that form.
-                    value = normalise(value).text or value
+                    value = normalise(value, cantonese).text or value
                 moved.append({**entity, ENTITY_ATTRIBUTE_START: span[0], ENTITY_ATTRIBUTE_END: span[1],
                               ENTITY_ATTRIBUTE_VALUE: value})
             message.set(ENTITIES, moved)

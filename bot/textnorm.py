@@ -15,6 +15,11 @@ from functools import lru_cache
 
 import opencc
 
+from bot.cantonese import to_mandarin
+
+# Written Cantonese → Mandarin words (bot/cantonese.py), by default everywhere text is normalised.
+CANTONESE_TO_MANDARIN = False
+
 # Runs of the same punctuation mark are kept (they signal emotion) but capped.
 MAX_PUNCT_RUN = 3
 _PUNCT_FOLD = {"。": "。", "，": ",", "！": "!", "？": "?", "：": ":", "；": ";",
@@ -88,9 +93,12 @@ def _is_control(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") and ch not in "\n\t"
 
 
-def normalise(raw: str) -> Normalised:
-    """Return the normalised form of ``raw`` with its offset map."""
+def normalise(raw: str, cantonese: bool = CANTONESE_TO_MANDARIN) -> Normalised:
+    """Return the normalised form of ``raw`` with its offset map (written Cantonese in
+    Mandarin words too, unless ``cantonese`` is false: bot/cantonese.py)."""
     text = _to_simplified(raw)
+    if cantonese:
+        text = to_mandarin(text)
     chars: list[str] = []
     offsets: list[int] = []
     emoji: list[str] = []

@@ -1,4 +1,6 @@
 """The normaliser brings every written form of Chinese to one, keeping spans right."""
+import pytest
+
 from bot.textnorm import normalise
 
 
@@ -53,3 +55,31 @@ def test_entity_spans_follow_the_text():
 def test_empty_and_emoji_only_messages_do_not_fail():
     assert normalise("").text == ""
     assert normalise("👍👍").text == ""
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("有冇得揀中通", "有没得拣中通"),
+    ("澳門收唔收到貨", "澳门收不收到货"),
+    ("等咗好耐都未到", "等了好久都未到"),
+    ("係咪真係冇用", "是否真是没用"),
+    ("我想睇下佢嘅訂單", "我想看下他的订单"),
+    ("點樣退貨呀 唔該", "怎样退货呀谢谢"),
+])
+def test_written_cantonese_reads_as_mandarin(raw, expected):
+    assert normalise(raw, cantonese=True).text == expected
+
+
+@pytest.mark.parametrize("text", ["关系不大", "联系客服", "系统升级", "几时发货", "今日特价"])
+def test_mandarin_words_sharing_characters_with_cantonese_keep_their_meaning(text):
+    out = normalise(text, cantonese=True).text
+    assert out in (text, text.replace("几时", "何时").replace("今日", "今天"))
+    assert "是" not in out or "是" in text
+
+
+def test_cantonese_mapping_keeps_entity_offsets():
+    raw = "我個吹風機壞咗 單號YT8203917465012"
+    result = normalise(raw, cantonese=True)
+    start = raw.index("YT")
+    span = result.map_span(start, start + 15)
+    assert result.text[span[0]:span[1]] == "YT8203917465012"
+    assert "坏了" in result.text
