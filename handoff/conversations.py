@@ -38,7 +38,9 @@ UPDATE SKIP LOCKED in id order. A close used to update the conversation and then
 ticket while the dispatcher's requeue had updated the ticket and waited for the
 conversation: PostgreSQL aborted one of them as a deadlock (test_message_order.py).
 Rules for new code: call ``lock_messages`` after the transaction's last other write and
-before its first ``add_message`` (or message INSERT); change nothing else after it.
+before its first ``add_message`` (or ``execute_message_insert`` for a prebuilt INSERT); change
+nothing else after it. Both raise ``MessageLockMissing`` when the transaction did not lock the
+conversation (checked on SQLite too), so insert messages through nothing else.
 """
 from __future__ import annotations
 
@@ -120,12 +122,56 @@ async def lock_messages(ctx: Context, session: AsyncSession, *conversation_ids: 
     Call it after the transaction's last other change and before its first message: it
     flushes the session first, so it is the last lock taken (see the module docstring for
     why that rules out deadlocks). Several conversations: locked in ascending key order.
-    SQLite needs nothing: its one writer already runs write transactions one at a time."""
-    if not ctx.postgres:
-        return
-    await session.flush()
-    for key in sorted({message_lock_key(c) for c in conversation_ids}):
-        await session.execute(_LOCK_MESSAGES, {"namespace": MESSAGE_LOCK_NAMESPACE, "key": key})
+    SQLite needs no lock (its one writer already runs write transactions one at a time), but
+    the conversations are recorded on both, so a message added without this call fails in
+    the SQLite tests too (``require_message_lock``)."""
+    if not session.in_transaction():  # the record below belongs to a transaction: start it
+        await session.connection()
+    if ctx.postgres:
+        await session.flush()
+        for key in sorted({message_lock_key(c) for c in conversation_ids}):
+            await session.execute(_LOCK_MESSAGES, {"namespace": MESSAGE_LOCK_NAMESPACE, "key": key})
+    _locked_conversations(session).update(conversation_ids)
+
+
+class MessageLockMissing(RuntimeError):
+    """A programming error: a message was about to be inserted without ``lock_messages``."""
+
+
+# session.info key: (the root transaction the locks belong to, the conversation ids locked in it).
+_LOCKED_KEY = "kefu.message_locks"
+
+
+def _locked_conversations(session: AsyncSession) -> set[str]:
+    """The conversations whose message lock the session's current transaction holds.
+
+    Recorded in ``session.info`` together with the root transaction: a record left by an
+    earlier transaction of the same session (its advisory locks released by its commit or
+    rollback) counts for nothing. ``ctx.transaction()`` opens a fresh session each time anyway."""
+    transaction = session.sync_session.get_transaction()
+    held = session.info.get(_LOCKED_KEY)
+    if held is None or held[0] is not transaction:
+        held = (transaction, set())
+        session.info[_LOCKED_KEY] = held
+    return held[1]
+
+
+def require_message_lock(session: AsyncSession, conversation_id: str) -> None:
+    """Raise ``MessageLockMissing`` unless this transaction took the conversation's message lock.
+
+    Every message insert goes through here (``add_message``, ``execute_message_insert``)."""
+    if session.sync_session.get_transaction() is None or conversation_id not in _locked_conversations(session):
+        raise MessageLockMissing(
+            f"message for conversation {conversation_id!r} inserted without lock_messages() in this "
+            "transaction (handoff/conversations.py: call it after the last other write, before the insert)")
+
+
+async def execute_message_insert(session: AsyncSession, conversation_id: str, statement: Any,
+                                 params: dict[str, Any]) -> Any:
+    """Run a prebuilt message INSERT (the relay's hot path) into ``conversation_id``, after the
+    same lock check as ``add_message``; returns the result."""
+    require_message_lock(session, conversation_id)
+    return await session.execute(statement, params)
 
 
 def add_message(
@@ -141,8 +187,10 @@ def add_message(
 ) -> Message:
     """Stage a message in ``session`` (it is stored when the transaction commits).
 
-    The transaction must hold the conversation's message lock (``lock_messages``)."""
+    The transaction must hold the conversation's message lock (``lock_messages``); raises
+    ``MessageLockMissing`` otherwise."""
     assert sender in SENDERS, sender
+    require_message_lock(session, conversation_id)
     message = Message(
         conversation_id=conversation_id, sender=sender, text=text, agent_id=agent_id,
         agent_name=agent_name, extra=dumps(extra) if extra else None, created_at=now,

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, text, update
 
 from .context import Context
-from .conversations import lock_messages, message_json, store_message
+from .conversations import execute_message_insert, lock_messages, message_json, store_message
 from .drain import IN_FLIGHT
 from .errors import HandoffError
 from .models import Conversation, Message, Ticket
@@ -91,11 +91,13 @@ async def _store_shopper_message(ctx: Context, conversation_id: str, text: str) 
         if state == "assigned" and start_clock_of is not None:
             await session.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
         values = {"c": conversation_id, "text": text, "now": now}
+        await lock_messages(ctx, session, conversation_id)  # SQLite: only recorded for the check
         if ctx.postgres:
-            await lock_messages(ctx, session, conversation_id)
-            message_id, previous = (await session.execute(_INSERT_SHOPPER_MESSAGE_PG, values)).one()
+            inserted = await execute_message_insert(session, conversation_id, _INSERT_SHOPPER_MESSAGE_PG, values)
+            message_id, previous = inserted.one()
         else:
-            message_id = (await session.execute(_INSERT_SHOPPER_MESSAGE, values)).inserted_primary_key[0]
+            inserted = await execute_message_insert(session, conversation_id, _INSERT_SHOPPER_MESSAGE, values)
+            message_id = inserted.inserted_primary_key[0]
     stored = message_json(Message(id=message_id, conversation_id=conversation_id,
                                   sender="shopper", text=text, created_at=now))
     await ctx.message_added(stored, int(previous or 0))

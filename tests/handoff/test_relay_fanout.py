@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from handoff.agents import upsert_agent
 from handoff.bus import NOTIFY_MAX_BYTES, _notify_payload
-from handoff.conversations import add_message
+from handoff.conversations import add_message, lock_messages
 from handoff.live import QUEUE_PUSH_SECONDS
 
 from .conftest import BOT_SECRET, auth, is_message, login, open_shopper_socket, receive_until
@@ -119,6 +119,7 @@ async def test_a_missed_notification_is_read_back_in_order_once(service):
 
     # Stored, but its notification never arrives (as when NOTIFY fails).
     async with ctx.transaction() as session:
+        await lock_messages(ctx, session, conv)
         add_message(session, conv, "system", "没有通知的消息", ctx.now())
     await shopper.send_json({"type": "message", "text": "之后的消息"})
     frames = await receive_until(console, is_message("shopper", "之后的消息"))
