@@ -54,13 +54,20 @@ async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: s
 
 
 # The shopper-message statements, built once (building them per message cost as much as running them).
+# Where the conversation stands: (state, needs_resume, assigned ticket whose silence clock is not
+# running). SQLite reads the last message id in the same statement (the one writer makes it final);
+# PostgreSQL gets it from its insert, after the message lock, so its statement leaves it out.
+_CLOCK_NOT_RUNNING = select(Ticket.id).where(
+    Ticket.conversation_id == bindparam("c"), Ticket.status == "assigned",
+    Ticket.awaiting_agent_since.is_(None)).limit(1).scalar_subquery()
+_LAST_MESSAGE_ID = select(func.max(Message.id)).where(Message.conversation_id == bindparam("c")).scalar_subquery()
 _WHERE_IT_STANDS = (
-    select(
-        Conversation.state, Conversation.needs_resume,
-        select(func.max(Message.id)).where(Message.conversation_id == bindparam("c")).scalar_subquery(),
-        select(Ticket.id).where(Ticket.conversation_id == bindparam("c"), Ticket.status == "assigned",
-                                Ticket.awaiting_agent_since.is_(None)).limit(1).scalar_subquery(),
-    ).where(Conversation.id == bindparam("c"))
+    select(Conversation.state, Conversation.needs_resume, _CLOCK_NOT_RUNNING, _LAST_MESSAGE_ID)
+    .where(Conversation.id == bindparam("c"))
+)
+_WHERE_IT_STANDS_PG = (
+    select(Conversation.state, Conversation.needs_resume, _CLOCK_NOT_RUNNING)
+    .where(Conversation.id == bindparam("c"))
 )
 _INSERT_SHOPPER_MESSAGE = insert(Message).values(
     conversation_id=bindparam("c"), sender="shopper", text=bindparam("text"), created_at=bindparam("now"))
@@ -84,10 +91,12 @@ async def _store_shopper_message(ctx: Context, conversation_id: str, text: str) 
     lock order of handoff/conversations.py), and the insert returns the previous id."""
     now = ctx.now()
     async with ctx.transaction() as session:
-        row = (await session.execute(_WHERE_IT_STANDS, {"c": conversation_id})).first()
+        row = (await session.execute(_WHERE_IT_STANDS_PG if ctx.postgres else _WHERE_IT_STANDS,
+                                     {"c": conversation_id})).first()
         if row is None:
             raise HandoffError("not_found", "No such conversation.", 404)
-        state, needs_resume, previous, start_clock_of = row
+        state, needs_resume, start_clock_of = row[:3]
+        previous = None if ctx.postgres else row[3]  # PostgreSQL: read by the insert below
         if state == "assigned" and start_clock_of is not None:
             await session.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
         values = {"c": conversation_id, "text": text, "now": now}

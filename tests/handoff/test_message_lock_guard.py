@@ -85,3 +85,10 @@ async def test_the_relays_raw_insert_is_checked_too(service):
     assert await _count(ctx, conv) == 0
     await shopper_says(ctx, conv, "正常发送")  # the relay takes the lock itself
     assert [m["text"] for m in await messages_after(ctx, conv)][:1] == ["正常发送"]
+
+
+def test_postgres_reads_where_the_conversation_stands_without_scanning_its_messages():
+    """The PostgreSQL insert returns the previous id itself; SQLite reads it beforehand."""
+    from handoff.relay import _WHERE_IT_STANDS, _WHERE_IT_STANDS_PG
+
+    assert "messages" not in str(_WHERE_IT_STANDS_PG) and "max(messages.id)" in str(_WHERE_IT_STANDS)
