@@ -28,6 +28,12 @@ from .sqlite_driver import one_trip_dbapi
 # transaction may wait for the writer before the request gets a 503.
 SQLITE_READERS = 4
 SQLITE_WRITE_WAIT_SECONDS = 30.0
+# PostgreSQL: connections kept open, all of them (no overflow). SQLAlchemy closes an overflow
+# connection as soon as it is returned while the pool is full, so with 10 + 20 overflow every
+# burst above 10 concurrent transactions opened and closed connections: 333 in one relay bench
+# run, ~60 ms each (a backend fork, asyncpg's setup, SQLAlchemy's type codecs), and a message
+# that waited for one waited that long (docs/benchmarks.md, relay). The same 30 at most, now opened once.
+POSTGRES_POOL_SIZE = 30
 
 ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg", "postgres": "postgresql+asyncpg"}
 
@@ -54,7 +60,8 @@ def is_postgres(url: str) -> bool:
 def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     """(engine for reads, engine for write transactions).
 
-    PostgreSQL: one pooled engine for both (row locks and SKIP LOCKED do the rest).
+    PostgreSQL: one pooled engine for both (row locks and SKIP LOCKED do the rest), its
+    connections opened on demand and kept (``POSTGRES_POOL_SIZE``).
     SQLite file: a small pool of read-only connections that read in parallel (WAL) and
     one pooled writer connection. Write transactions wait for that connection in an
     asyncio queue, in order, instead of polling SQLite's file lock from 200 threads
@@ -65,7 +72,7 @@ def make_engines(url: str) -> tuple[AsyncEngine, AsyncEngine]:
     """
     parsed = make_url(async_url(url))
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(parsed, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_async_engine(parsed, pool_size=POSTGRES_POOL_SIZE, max_overflow=0, pool_pre_ping=True)
         _ping_survives_killed_backends(engine)
         return engine, engine
     database = parsed.database
