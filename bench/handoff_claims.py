@@ -271,14 +271,18 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
                     return
                 owner[body["ticket"]["conversation_id"]] = agent["id"]
 
-        for _ in range(3):  # offers held by the dispatcher lapse or are taken by their agent
+        # A ticket offered to an agent who filled up meanwhile waits for its offer to lapse
+        # (offer_timeout_seconds, 20 s): keep claiming until every chat has its agent.
+        give_up = time.monotonic() + 30
+        while True:
             await asyncio.gather(*(take(a) for a in agents))
-            if len(owner) >= conversations:
+            if len(owner) >= conversations or time.monotonic() > give_up:
                 break
             await asyncio.sleep(1)
         mine = [c for c in chats if c["conversation_id"] in owner]
         if len(mine) < conversations:
             error(f"only {len(mine)} of {conversations} conversations assigned")
+        expected = len(mine) * messages  # wait for these, not for messages no agent can get
 
         # 2. agent consoles watching their conversations.
         by_id = {a["id"]: a for a in agents}
@@ -344,7 +348,7 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
             task.cancel()
         await asyncio.gather(*readers, *drains, return_exceptions=True)
     return {
-        "open_conversations": len(mine), "agents_holding": len(consoles), "messages_sent": expected,
+        "open_conversations": len(mine), "agents_holding": len(consoles), "messages_sent": len(mine) * messages,
         "delivered": len(latencies), "lost": len(sent_at), "seconds": round(elapsed, 1),
         "messages_per_second": round(len(latencies) / elapsed, 1), "latency_ms": summary_ms(latencies),
         "send_to_stored_ms": summary_ms(to_service), "stored_to_agent_ms": summary_ms(from_service),
