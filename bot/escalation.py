@@ -363,6 +363,25 @@ def _asked_again_unanswered(view: ConversationView, settings: EscalationSettings
     return bool(common)
 
 
+def _same_answer_again(view: ConversationView, settings: EscalationSettings) -> bool:
+    """The bot gave the same answer twice in the last n turns and the shopper asks about the
+    same thing once more (可以开票不 / 票要怎么开啊 / 开票在哪里弄): whatever the NLU read, the
+    answer did not settle it, and a third identical answer would not either."""
+    n = settings.same_request_in_a_row
+    if n <= 1 or len(view.turns) < n:
+        return False
+    recent = view.turns[-n:]
+    last = recent[-1]
+    if last.intent in _CLOSING_INTENTS or last.intent == "inform" or _is_follow_up(last):
+        return False
+    # An FAQ answer's words depend on the key the selector chose, not only on the action.
+    answered = [(tuple(t.answers), t.faq_key if t.intent == "faq" else None) for t in recent[:-1] if t.answers]
+    if len(answered) < 2 or len(set(answered)) == len(answered) or _about_different_things(recent):
+        return False
+    words = _word_pairs(last.text)
+    return any(words & _word_pairs(t.text) for t in recent[:-1])
+
+
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
@@ -404,8 +423,9 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
             any(str(c).startswith("negated:") for c in emotion.get("cues") or []) and not upset)
     if reason == "lost_parcel":
         # A lost parcel goes to a person even when reported calmly (the actions cannot settle it);
-        # only 没丢没丢 / 找到了 takes it back. (Tracking calm reports first cost 6 points of recall.)
-        return bool(cues.parcel_found) and not cues.not_received
+        # only 没丢没丢 / 找到了 takes it back, or asking about the risk (万一丢了会补发吗).
+        # (Tracking calm reports first cost 6 points of recall.)
+        return (bool(cues.parcel_found) or cues.asked_about) and not cues.not_received
     return False
 
 
@@ -472,6 +492,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("loop", f"{settings.same_request_in_a_row}x {turn.request}"))
     elif _asked_again_unanswered(view, settings):
         found.append(("loop", "same words, not understood"))
+    elif _same_answer_again(view, settings):
+        found.append(("loop", "same answer twice, asked again"))
     elif cues.repeated_asking and len(view.turns) >= 2:
         # "我都问了三遍了": the shopper says they are going round in circles (here or before
         # they came in); as the opening line it is only background, so not alone.

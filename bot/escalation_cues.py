@@ -21,6 +21,11 @@ FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_aski
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
 _HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担心")
+# 没有被扣两次 / 不用赔偿: the problem word is denied; 如果被扣了两次: asked about, not reported.
+_DENIED_BEFORE = re.compile(r"(没有|并没有|没|不是|不用|不需要|无需|不要|也不用)(被|再|也)?$")
+_ASKED_ABOUT = re.compile(r"如果|万一|假如|要是")
+# 是我看错了 / 搞错了: the shopper withdraws what they reported.
+_MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了|误会了")
 # 不是说你回答没用 / 还以为你答非所问了: the complaint about the bot is taken back.
 _TAKEN_BACK = re.compile(r"(不是说|并不是说|并不是|不是嫌|不是觉得|还以为|以为|没说)[^,.!?;，。！？；]{0,6}$")
 
@@ -109,6 +114,8 @@ class TextSignals:
     human_neutral: str | None = None
     problem_groups: list[str] = field(default_factory=list)
     multi_issue: bool = False
+    # The message asks about a possibility (万一丢了会补发吗), it does not report a case.
+    asked_about: bool = False
 
 
 def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
@@ -118,14 +125,14 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     # or 扣了兩次 would miss 扣了两次. Normalising normalised text changes nothing.
     text = normalise(text or "").text.lower()
     found = TextSignals(
-        double_charge=book.find("double_charge", text),
+        double_charge=None if _MISREAD.search(text) else _reported(book, "double_charge", text),
         bot_not_helping=_unless_taken_back(book, "bot_not_helping", text),
         corrects_bot=book.find("corrects_bot", text),
         repeated_asking=book.find("repeated_asking", text),
         cannot_verify=book.find("cannot_verify", text),
         parcel_found=book.find("parcel_found", text),
         suggestion=book.find("suggestion", text),
-        compensation=book.find("compensation", text),
+        compensation=_reported(book, "compensation", text),
         damage=book.find("damage", text),
         not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
         dispute=book.find("dispute", text),
@@ -133,6 +140,7 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         human_negated=book.find("human_negated", text),
         human_neutral=book.find("human_neutral", text),
     )
+    found.asked_about = bool(_ASKED_ABOUT.match(text))
     found.overdue = book.find("overdue", text)
     if found.overdue and book.find("refund_words", text):
         found.refund_overdue = found.overdue
@@ -145,6 +153,19 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         # 掉色严重，而且尺码偏小: two different faults of one kind, listed as two
         book.has_joiner(text) and _distinct_faults_listed(text, spans))
     return found
+
+
+def _reported(book: CueBook, name: str, text: str) -> str | None:
+    """The first match of list ``name`` that the clause does not deny (没有被扣两次, 不用赔偿)
+    or ask about as a possibility (如果被扣了两次怎么办)."""
+    pattern = book.lists.get(name)
+    if pattern is None:
+        return None
+    for m in pattern.finditer(text):
+        clause = _CLAUSE.split(text[:m.start()])[-1]
+        if not _DENIED_BEFORE.search(clause) and not _ASKED_ABOUT.search(clause):
+            return m.group(0)
+    return None
 
 
 def _unless_taken_back(book: CueBook, name: str, text: str) -> str | None:

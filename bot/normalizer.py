@@ -51,8 +51,8 @@ class ChineseNormalizer(GraphComponent):
         # cantonese_to_mandarin: written Cantonese in Mandarin words (bot/cantonese.py).
         return {"cantonese_to_mandarin": CANTONESE_TO_MANDARIN}
 
-    def __init__(self, config: dict[str, Any]) -> None:
-        self._cantonese = bool(config.get("cantonese_to_mandarin", CANTONESE_TO_MANDARIN))
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self._cantonese = bool((config or {}).get("cantonese_to_mandarin", CANTONESE_TO_MANDARIN))
 
     @classmethod
     def create(

@@ -18,7 +18,7 @@ import opencc
 from bot.cantonese import to_mandarin
 
 # Written Cantonese → Mandarin words (bot/cantonese.py), by default everywhere text is normalised.
-CANTONESE_TO_MANDARIN = False
+CANTONESE_TO_MANDARIN = True
 
 # Runs of the same punctuation mark are kept (they signal emotion) but capped.
 MAX_PUNCT_RUN = 3
