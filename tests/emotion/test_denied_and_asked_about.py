@@ -47,3 +47,14 @@ def test_different_answers_on_one_topic_are_not_a_loop():
     assert reason_for(user("运费多少", "faq", faq_key="faq/shipping_fee"), bot("utter_faq"), bot("action_listen"),
                       user("退货运费谁出", "faq", faq_key="faq/return_shipping_fee"), bot("utter_faq"),
                       bot("action_listen"), user("运费险怎么用", "ask_product_usage")) is None
+
+
+@pytest.mark.parametrize("text", ["你是机器人吧听不懂，我说合并发货", "你的回答對我一點幫助都沒有",
+                                  "你已经回了三遍一样的话了", "算了，跟你说不明白"])
+def test_more_ways_of_saying_the_bot_does_not_help(text):
+    assert text_signals(text).bot_not_helping
+
+
+@pytest.mark.parametrize("text", ["这个面膜一点用都没有", "说明书我看不懂", "不是说你听不懂哈"])
+def test_product_complaints_and_taken_back_remarks_are_not_about_the_bot(text):
+    assert text_signals(text).bot_not_helping is None
