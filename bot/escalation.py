@@ -328,7 +328,7 @@ _GENERIC_PAIRS = frozenset({"什么", "怎么", "请问", "我问", "问一", "�
 
 
 # A message that opens like this asks something new about the same topic.
-_FOLLOW_UP = re.compile(r"(那(?![个款件单边些种])|如果|要是|假如|顺便|另外|对了|还有个|再问)")
+_FOLLOW_UP = re.compile(r"(行|好|好的|ok|嗯|哦|噢)?[,.!~ ]?(那(?![个款件单边些种])|如果|要是|假如|顺便|另外|对了|还有个|再问)")
 
 
 def _is_follow_up(turn: Turn) -> bool:
@@ -378,8 +378,8 @@ def _same_answer_again(view: ConversationView, settings: EscalationSettings) -> 
     answered = [(tuple(t.answers), t.faq_key if t.intent == "faq" else None) for t in recent[:-1] if t.answers]
     if len(answered) < 2 or len(set(answered)) == len(answered) or _about_different_things(recent):
         return False
-    words = _word_pairs(last.text)
-    return any(words & _word_pairs(t.text) for t in recent[:-1])
+    words = _word_pairs(last.text)  # on the topic of every earlier message, not a new question
+    return all(words & _word_pairs(t.text) for t in recent[:-1])
 
 
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:

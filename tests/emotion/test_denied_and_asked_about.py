@@ -39,8 +39,14 @@ def test_asking_about_a_lost_parcel_is_not_reporting_one():
 
 def test_same_answer_twice_then_asked_again_is_a_loop():
     assert reason_for(user("可以开票不", "faq", faq_key="faq/invoice"), bot("utter_faq"), bot("action_listen"),
-                      user("票要怎么开啊", "faq", faq_key="faq/invoice"), bot("utter_faq"), bot("action_listen"),
-                      user("开票在哪里弄，说一下步骤", "check_order_status")) == "loop"
+                      user("开票要怎么弄啊", "faq", faq_key="faq/invoice"), bot("utter_faq"), bot("action_listen"),
+                      user("开票在哪里弄，说一下开票步骤", "check_order_status")) == "loop"
+
+
+def test_a_follow_up_after_an_acknowledgement_is_not_a_loop():
+    assert reason_for(user("能发顺丰吗", "faq", faq_key="faq/shipping_carrier"), bot("utter_faq"), bot("action_listen"),
+                      user("顺丰要补多少差价", "faq", faq_key="faq/shipping_carrier"), bot("utter_faq"),
+                      bot("action_listen"), user("行 那帮我备注顺丰吧", "inform")) is None
 
 
 def test_different_answers_on_one_topic_are_not_a_loop():
