@@ -425,7 +425,8 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
         # A lost parcel goes to a person even when reported calmly (the actions cannot settle it);
         # only 没丢没丢 / 找到了 takes it back, or asking about the risk (万一丢了会补发吗).
         # (Tracking calm reports first cost 6 points of recall.)
-        return (bool(cues.parcel_found) or cues.asked_about) and not cues.not_received
+        # A parcel a day or two late (包裹卡在转运中心两天了) is a delay: the bot tracks it.
+        return (bool(cues.parcel_found) or cues.asked_about or cues.short_delay) and not cues.not_received
     return False
 
 

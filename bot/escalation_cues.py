@@ -24,6 +24,9 @@ _HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担
 # 没有被扣两次 / 不用赔偿: the problem word is denied; 如果被扣了两次: asked about, not reported.
 _DENIED_BEFORE = re.compile(r"(没有|并没有|没|不是|不用|不需要|无需|不要|也不用)(被|再|也)?$")
 _ASKED_ABOUT = re.compile(r"如果|万一|假如|要是")
+# 卡了两天 / 昨天就该到了: a delay of a day or two, unless the parcel is said to be gone.
+_SHORT_DELAY = re.compile(r"(?<![十几0-9])(一|两|二|1|2|半)(天|日)|今天|昨天")
+_GONE = re.compile(r"丢|不见|找不到|没收到|签收|弄没|被人拿")
 # 是我看错了 / 搞错了: the shopper withdraws what they reported.
 _MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了|误会了")
 # 不是说你回答没用 / 还以为你答非所问了: the complaint about the bot is taken back.
@@ -116,6 +119,8 @@ class TextSignals:
     multi_issue: bool = False
     # The message asks about a possibility (万一丢了会补发吗), it does not report a case.
     asked_about: bool = False
+    # The parcel is a day or two late, and not said to be gone.
+    short_delay: bool = False
 
 
 def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
@@ -141,6 +146,7 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         human_neutral=book.find("human_neutral", text),
     )
     found.asked_about = bool(_ASKED_ABOUT.match(text))
+    found.short_delay = bool(_SHORT_DELAY.search(text)) and not _GONE.search(text)
     found.overdue = book.find("overdue", text)
     if found.overdue and book.find("refund_words", text):
         found.refund_overdue = found.overdue

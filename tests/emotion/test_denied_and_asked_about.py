@@ -64,3 +64,9 @@ def test_more_ways_of_saying_the_bot_does_not_help(text):
 @pytest.mark.parametrize("text", ["这个面膜一点用都没有", "说明书我看不懂", "不是说你听不懂哈"])
 def test_product_complaints_and_taken_back_remarks_are_not_about_the_bot(text):
     assert text_signals(text).bot_not_helping is None
+
+
+def test_a_parcel_a_day_or_two_late_is_tracked_not_handed_off():
+    assert reason_for(user("包裹卡在轉運中心兩天了，能幫忙問問嗎", "report_lost_package")) is None
+    assert reason_for(user("物流十二天没更新了，是不是丢了", "report_lost_package")) == "lost_parcel"
+    assert reason_for(user("两天前显示签收了，我根本没拿到", "report_lost_package")) == "lost_parcel"
