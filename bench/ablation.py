@@ -48,10 +48,13 @@ def _no_char_ngrams(pipeline: Pipeline) -> Pipeline:
     return [c for c in pipeline if not (c["name"] == "CountVectorsFeaturizer" and c.get("analyzer") in ("char", "char_wb"))]
 
 
+def _setting(names: tuple[str, ...], **settings: Any) -> Callable[[Pipeline], Pipeline]:
+    """The components called ``names`` with ``settings`` changed."""
+    return lambda pipeline: [{**c, **settings} if c["name"] in names else c for c in pipeline]
+
+
 def _epochs(n: int) -> Callable[[Pipeline], Pipeline]:
-    def change(pipeline: Pipeline) -> Pipeline:
-        return [{**c, "epochs": n} if c["name"] in ("DIETClassifier", "ResponseSelector") else c for c in pipeline]
-    return change
+    return _setting(("DIETClassifier", "ResponseSelector"), epochs=n)
 
 
 def _char_ngrams(analyzer: str, max_ngram: int) -> Callable[[Pipeline], Pipeline]:
@@ -65,15 +68,13 @@ def _char_ngrams(analyzer: str, max_ngram: int) -> Callable[[Pipeline], Pipeline
 
 
 def _cantonese(on: bool) -> Callable[[Pipeline], Pipeline]:
-    return lambda pipeline: [{**c, "cantonese_to_mandarin": on} if c["name"] == "bot.normalizer.ChineseNormalizer"
-                             else c for c in pipeline]
+    return _setting(("bot.normalizer.ChineseNormalizer",), cantonese_to_mandarin=on)
 
 
 def _selector_dense(n: int) -> Callable[[Pipeline], Pipeline]:
     """ResponseSelector's sparse-to-dense layers (Rasa's default: 512 units each for text and
     label): with ~25k sparse features they were 80 % of the model archive."""
-    return lambda pipeline: [{**c, "dense_dimension": {"text": n, "label": n}} if c["name"] == "ResponseSelector"
-                             else c for c in pipeline]
+    return _setting(("ResponseSelector",), dense_dimension={"text": n, "label": n})
 
 
 VARIANTS: dict[str, Callable[[Pipeline], Pipeline]] = {

@@ -237,7 +237,6 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
     from_service: list[float] = []  # created_at → the agent's socket delivers it
     errors: dict[str, int] = {}
     received = asyncio.Event()
-    expected = conversations * messages
 
     def error(kind: str) -> None:
         errors[kind] = errors.get(kind, 0) + 1
@@ -348,7 +347,7 @@ async def relay(url: str, agents: list[dict[str, Any]], conversations: int, mess
             task.cancel()
         await asyncio.gather(*readers, *drains, return_exceptions=True)
     return {
-        "open_conversations": len(mine), "agents_holding": len(consoles), "messages_sent": len(mine) * messages,
+        "open_conversations": len(mine), "agents_holding": len(consoles), "messages_sent": expected,
         "delivered": len(latencies), "lost": len(sent_at), "seconds": round(elapsed, 1),
         "messages_per_second": round(len(latencies) / elapsed, 1), "latency_ms": summary_ms(latencies),
         "send_to_stored_ms": summary_ms(to_service), "stored_to_agent_ms": summary_ms(from_service),

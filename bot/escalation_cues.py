@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -161,28 +162,31 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     return found
 
 
-def _reported(book: CueBook, name: str, text: str) -> str | None:
-    """The first match of list ``name`` that the clause does not deny (没有被扣两次, 不用赔偿)
-    or ask about as a possibility (如果被扣了两次怎么办)."""
+def _first_match_unless(book: CueBook, name: str, text: str, cancelled: Callable[[str], bool]) -> str | None:
+    """The first match of list ``name`` whose preceding text does not cancel it."""
     pattern = book.lists.get(name)
     if pattern is None:
         return None
     for m in pattern.finditer(text):
-        clause = _CLAUSE.split(text[:m.start()])[-1]
-        if not _DENIED_BEFORE.search(clause) and not _ASKED_ABOUT.search(clause):
+        if not cancelled(text[:m.start()]):
             return m.group(0)
     return None
+
+
+def _denied_or_asked_about(before: str) -> bool:
+    """没有被扣两次 / 不用赔偿 deny the problem; 如果被扣了两次怎么办 asks about it."""
+    clause = _CLAUSE.split(before)[-1]
+    return bool(_DENIED_BEFORE.search(clause) or _ASKED_ABOUT.search(clause))
+
+
+def _reported(book: CueBook, name: str, text: str) -> str | None:
+    """The first match of list ``name`` that its clause neither denies nor asks about."""
+    return _first_match_unless(book, name, text, _denied_or_asked_about)
 
 
 def _unless_taken_back(book: CueBook, name: str, text: str) -> str | None:
     """The first match of list ``name`` that the shopper does not take back just before it."""
-    pattern = book.lists.get(name)
-    if pattern is None:
-        return None
-    for m in pattern.finditer(text):
-        if not _TAKEN_BACK.search(text[:m.start()]):
-            return m.group(0)
-    return None
+    return _first_match_unless(book, name, text, lambda before: bool(_TAKEN_BACK.search(before)))
 
 
 def _distinct_faults_listed(text: str, spans: list[tuple[str, int, int]]) -> bool:
