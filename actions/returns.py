@@ -253,12 +253,30 @@ class ActionSubmitReturn(Action):
 
 
 # ---------------------------------------------------------------- exchanges
+# A size or colour right after these is the one the shopper does not want (不要黑色的，换白色).
+_NOT_WANTED = ("不要", "不想要", "不是")
+
+
+def _wanted(values, clean: str, bought: Optional[str]) -> Optional[str]:
+    """The value the shopper asks for: named without 不要/不想要/不是 right before it (the one
+    named first), and one they did not buy when they name several (不要M码，换L码 bought in M).
+    Longer values are read first and blanked out, so the L inside XL is not a mention."""
+    named = []
+    for value in sorted(set(values), key=len, reverse=True):
+        key = value.upper()
+        starts = [i for i in range(len(clean)) if clean.startswith(key, i)]
+        free = [i for i in starts if not clean[:i].endswith(_NOT_WANTED)]
+        if free:
+            named.append((free[0], value))
+        clean = clean.replace(key, "\0" * len(key))
+    named = [value for _position, value in sorted(named)]
+    return next((v for v in named if v != bought), named[0] if named else None)
+
+
 def parse_option(item: OrderItem, text: str, variants) -> Tuple[str, str]:
     """(size, colour) the shopper wants; unspecified parts stay as bought."""
     clean = normalise(text).upper()
-    sizes = sorted({v.size for v in variants if v.size}, key=len, reverse=True)
-    colours = sorted({v.colour for v in variants if v.colour}, key=len, reverse=True)
-    size = next((s for s in sizes if s.upper() in clean), None)
+    size = _wanted([v.size for v in variants if v.size], clean, item.size)
     ordered = [v.size for v in variants if v.size]
     ordered = list(dict.fromkeys(ordered))
     if size is None and item.size in ordered:
@@ -267,7 +285,7 @@ def parse_option(item: OrderItem, text: str, variants) -> Tuple[str, str]:
             size = ordered[index + 1]
         elif any(w in clean for w in ("小一码", "小一号", "小点", "小一点", "小码")) and index > 0:
             size = ordered[index - 1]
-    colour = next((c for c in colours if c.upper() in clean), None)
+    colour = _wanted([v.colour for v in variants if v.colour], clean, item.colour)
     return size or item.size, colour or item.colour
 
 
