@@ -73,11 +73,35 @@ _HYPOTHETICAL = ("会不会", "会不", "是否", "能不能", "有没有", "容
 # Hearsay that the shopper doubts (我朋友说你们是骗子，应该不是吧): the accusation is not theirs.
 _HEARSAY = re.compile(r"(朋友|别人|有人|网上|网友|同事|家人|他们|她们|评论|评价里|听说)(都)?(说|讲|讲的|传)")
 _DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应该不是", "是真的吗", "真的吗", "是吗",
-          "不会是", "我觉得不是", "谣言", "不可能吧", "没必要", "不至于", "犯不着", "用不着")
+          "不会是", "我觉得不是", "谣言", "不可能吧", "没必要", "不至于", "犯不着", "用不着",
+          "应该不会", "不会这样", "不会这么")
 # A problem the shop already put right (上次坏了一个你们给补发了，这次好评): with praise in the
 # message, the failure cues before the marker are background, not a complaint now.
 _RESOLVED = re.compile(r"(已经|都|给我|帮我|你们|自己)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好|弄好|拧好|修好|装好|调好)了")
 _HEARSAY_CATEGORIES = ("negative", "abuse", "threat")
+# Another shop (朋友打过12315投诉别的店, 别家的客服太垃圾): a cue in that clause is not about us.
+_OTHER_SHOP = re.compile(r"别的店|别的商家|别家|别人家|其他店|其它店|其他家|其他商家|另一家|另外一家|隔壁店|那家店")
+# Words that put the shop in a clause: then the clause is about us whatever else it names.
+_OUR_SHOP = re.compile(r"你们|你家|您家|贵店|本店")
+_SHOP_WORDS = re.compile(r"你们|你家|您家|贵店|店家|商家|卖家|本店|客服|机器人|快递|物流|订单|发货|退款|退货|"
+                         r"包裹|售后|质量|东西|商品|宝贝")
+# News and internet hearsay (看新闻说有充电宝起火): a hazard someone else met, not a report.
+_SAFETY_HEARSAY = re.compile(r"新闻|报道|网上(说|看到|传|有人|都说)|网传|听说|据说|有人说|看到有人|网友")
+# A near miss (差点呛到, 险些烫伤) is a hazard that happened: these negators do not cancel safety.
+_NEAR_MISS = ("差点", "差一点", "险些", "几乎")
+# 会不会…吞了 / 容不容易…炸了: asked about before the hazard verb, even with 了 after it.
+_MODAL_BEFORE = ("会不会", "是否会", "会不", "容不容易", "容易", "有没有可能", "可不可能", "可能会", "担心", "怕")
+# A question about the review system (写了差评还能改吗, 差评会被删吗) is no threat; a threat
+# names the act (给/打/等着 差评) or makes 差评 a consequence (不处理就差评).
+_REVIEW_WORD = "差评"
+_REVIEW_QUESTION = ("能不能", "可不可以", "可以", "还能", "能否", "会不会", "是否", "会被", "会影响", "影响",
+                    "怎么", "如何", "多久", "规则", "删", "修改", "改成", "追评")
+_REVIEW_THREAT_BEFORE = re.compile(r"(给|打|必须|等着|就|要|想|只能|直接|果断|肯定|一定|否则|不然)(?![了过的])")
+# Polite urging (赶紧发货吧亲，急急急！！) is mild impatience: with only urging cues and a
+# friendly word, the score stays at the impatient level.
+_URGING_CUES = frozenset({"急", "急用", "着急", "赶紧", "尽快", "快点", "快一点", "能快点", "快些", "催"})
+_POLITE = re.compile(r"亲|哈|呀|吧|哦|噢|啦|嘛|拜托|麻烦|谢谢|辛苦|求求")
+POLITE_URGING_CAP = 0.3
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 
 
@@ -139,6 +163,8 @@ def _is_negated(text: str, hit: _Hit, lex: Lexicon) -> bool:
                 break
         else:
             break
+    if hit.entry.category == "safety" and stripped.endswith(_NEAR_MISS):
+        return False  # 差点呛到: the hazard was real, only the harm was avoided
     return stripped.endswith(lex.negators)
 
 
@@ -148,9 +174,40 @@ def _is_hypothetical(text: str, hit: _Hit) -> bool:
         return False
     left, right = _clause_bounds(text, hit.start, hit.end)
     clause = text[left:right]
+    if _SAFETY_HEARSAY.search(clause):
+        return True  # 看新闻说有充电宝冒烟起火: someone else's incident
+    if any(marker in text[left:hit.end] for marker in _MODAL_BEFORE):
+        return True  # 会不会被宝宝咬下来吞了: the modal comes before the hazard verb
     if text[hit.end:hit.end + 1] == "了":
         return False
     return any(marker in clause for marker in _HYPOTHETICAL) or clause.endswith(_RHETORICAL_END)
+
+
+def _is_review_question(text: str, hit: _Hit) -> bool:
+    """差评会被删吗 / 写了差评还能改成好评吗: asking how reviews work, not threatening one."""
+    if _REVIEW_WORD not in hit.entry.name:
+        return False
+    left, right = _clause_bounds(text, hit.start, hit.end)
+    clause = text[left:right]
+    if any(marker in clause for marker in _RHETORICAL_BEFORE) or _REVIEW_THREAT_BEFORE.search(text[left:hit.start]):
+        return False
+    asks = clause.endswith(_RHETORICAL_END + ("呢",)) or text[right:right + 1] == "?"
+    return asks or any(marker in clause for marker in _REVIEW_QUESTION)
+
+
+def _about_someone_else(text: str, hit: _Hit, lex: Lexicon) -> bool:
+    """The cue's clause is about another shop (投诉别的店) or, for anger words, about life
+    outside the shop (追剧追得气死了, 我老公气死我了), and names nothing of ours."""
+    left, right = _clause_bounds(text, hit.start, hit.end)
+    clause = text[left:right]
+    if _OUR_SHOP.search(clause):
+        return False
+    if _OTHER_SHOP.search(clause):
+        return True  # 在别家买东西打过12315: the goods and the complaint are theirs
+    if _SHOP_WORDS.search(clause):
+        return False
+    return (hit.entry.category in ("negative", "abuse", "context", "impatience") and lex.offtopic_regex is not None
+            and bool(lex.offtopic_regex.search(clause)))
 
 
 def _mark_resolved(text: str, hits: list[_Hit]) -> None:
@@ -162,6 +219,21 @@ def _mark_resolved(text: str, hits: list[_Hit]) -> None:
     for hit in hits:
         if hit.end <= resolved[-1] and hit.entry.category in ("negative", "context"):
             hit.negated = True
+
+
+def _mark_off_topic(text: str, hits: list[_Hit], lex: Lexicon, reading: Reading) -> None:
+    """Cues about someone else's business do not count, but only when nothing else in the
+    message complains: 追剧气死了，帮我查下订单 is calm; 老公气死了，你们又发错货 is not."""
+    complaints = [h for h in hits if not h.negated and (
+        h.entry.category in _HEARSAY_CATEGORIES + ("context", "sarcasm")
+        or (h.entry.category == "impatience" and h.weight >= 0.1))]
+    off = [h for h in complaints if _about_someone_else(text, h, lex)]
+    if not off or len(off) < len(complaints):
+        return
+    for hit in off:
+        hit.negated = True  # 考试又没过: the wait and the failure are the exam's too
+        if hit.entry.category != "context":
+            reading.cues.append(f"offtopic:{hit.entry.name}")
 
 
 def _intensifier_before(text: str, hit: _Hit, lex: Lexicon) -> tuple[str, float]:
@@ -252,7 +324,11 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
         if hit.entry.category in ("abuse", "negative", "impatience", "threat", "safety", "praise", "ironic"):
             hit.negated = _is_negated(text, hit, lex) or (
                 hearsay and hit.entry.category in _HEARSAY_CATEGORIES)
+        if not hit.negated and hit.entry.category in ("negative", "threat") and _is_review_question(text, hit):
+            hit.negated = True
+            reading.cues.append(f"question:{hit.entry.name}")
     _mark_resolved(text, hits)
+    _mark_off_topic(text, hits, lex, reading)
 
     complaint = any(
         not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
@@ -269,7 +345,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             if cat in ("praise", "ironic"):
                 evidence.append(_Hit(hit.start, hit.end, Entry("negative", NEGATED_PRAISE_WEIGHT, "不" + hit.entry.name),
                                      NEGATED_PRAISE_WEIGHT))
-            elif cat != "context":
+            elif cat != "context" and not {f"offtopic:{hit.entry.name}", f"question:{hit.entry.name}"} & set(reading.cues):
                 reading.cues.append(f"negated:{hit.entry.name}")
             continue
         if cat == "ironic":
@@ -334,6 +410,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     for w in weights:
         survival *= 1.0 - w
     score = 1.0 - survival
+    if _polite_urging(text, evidence, reading.cues):
+        score = min(score, POLITE_URGING_CAP)
     if praise and not reading.sarcasm:
         reading.cues.extend(f"praise:{p}" for p in dict.fromkeys(praise))
         score *= PRAISE_DAMPING
@@ -343,6 +421,16 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     reading.label = _label(reading, evidence)
     reading.cues = list(dict.fromkeys(reading.cues))
     return reading
+
+
+def _polite_urging(text: str, evidence: list[_Hit], cues: list[str]) -> bool:
+    """Only urging words (赶紧, 快点, 急急急), punctuation and a friendly word (亲, 哈, 呀, 吧):
+    mild impatience however many of them, not anger. A wait (都三天了) or an emoji is more."""
+    if not evidence or not _POLITE.search(text):
+        return False
+    if any(h.entry.category != "impatience" or h.entry.name not in _URGING_CUES for h in evidence):
+        return False
+    return not any(c.startswith("emoji:") for c in cues)
 
 
 def _label(reading: Reading, evidence: list[_Hit]) -> str:

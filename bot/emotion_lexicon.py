@@ -55,12 +55,17 @@ class Lexicon:
     intensifiers: dict[str, float] = field(default_factory=dict)
     negators: tuple[str, ...] = ()
     emoji: dict[str, float] = field(default_factory=dict)
+    # Subjects outside the shop (追剧, 老公, 考试): anger about them is not about us.
+    offtopic: list[str] = field(default_factory=list)
     word_regex: re.Pattern[str] | None = None
     intensifier_regex: re.Pattern[str] | None = None
+    offtopic_regex: re.Pattern[str] | None = None
 
     def compile(self) -> "Lexicon":
         self.word_regex = _alternation(self.words)
         self.intensifier_regex = _alternation(self.intensifiers)
+        # A separate regex, not the word trie: an off-topic word must never hide a cue.
+        self.offtopic_regex = _alternation(self.offtopic)
         self.negators = tuple(sorted(set(self.negators), key=len, reverse=True))
         return self
 
@@ -173,6 +178,8 @@ def load_lexicon(directory: str | Path | None = None,
     for text, value in _lines(base / "intensifiers.txt"):
         lex.intensifiers[text.lower()] = float(value) if value not in (None, "event") else 1.2
     lex.negators = tuple(text for text, _ in _lines(base / "negators.txt"))
+    if (base / "offtopic.txt").exists():
+        lex.offtopic = [text.lower() for text, _ in _lines(base / "offtopic.txt")]
     _add_catalogue_names(lex, catalogue_dir)
     for text, value in _lines(base / "emoji.txt"):
         lex.emoji[text.replace("\ufe0f", "")] = float(value) if value not in (None, "event") else 0.2

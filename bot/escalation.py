@@ -382,6 +382,14 @@ def _same_answer_again(view: ConversationView, settings: EscalationSettings) -> 
     return all(words & _word_pairs(t.text) for t in recent[:-1])
 
 
+def _asked_before(view: ConversationView) -> bool:
+    """An earlier turn shares words with the latest one (the same topic asked again)."""
+    if len(view.turns) < 2 or view.last is None:
+        return False
+    words = _word_pairs(view.last.text)
+    return any(words & _word_pairs(t.text) for t in view.turns[:-1])
+
+
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
@@ -499,6 +507,9 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         # "我都问了三遍了": the shopper says they are going round in circles (here or before
         # they came in); as the opening line it is only background, so not alone.
         found.append(("loop", f"text={cues.repeated_asking}"))
+    elif cues.asks_again and _asked_before(view):
+        # "再问一遍，退款从哪里点进去": asking once more what an earlier turn already asked.
+        found.append(("loop", f"text={cues.asks_again}"))
     wants_human = _wants_human(turn, intent, cues, settings)
     if wants_human:
         found.append(("explicit_request", wants_human))

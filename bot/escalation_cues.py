@@ -17,7 +17,7 @@ import yaml
 from bot.textnorm import normalise
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
-FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_asking", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
+FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_asking", "asks_again", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
               "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
@@ -104,6 +104,8 @@ class TextSignals:
     bot_not_helping: str | None = None
     corrects_bot: str | None = None
     repeated_asking: str | None = None
+    # 再问一遍: a loop only when an earlier turn asked about the same thing (the policy checks).
+    asks_again: str | None = None
     cannot_verify: str | None = None
     parcel_found: str | None = None
     suggestion: str | None = None
@@ -135,13 +137,14 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         bot_not_helping=_unless_taken_back(book, "bot_not_helping", text),
         corrects_bot=book.find("corrects_bot", text),
         repeated_asking=book.find("repeated_asking", text),
-        cannot_verify=book.find("cannot_verify", text),
+        asks_again=book.find("asks_again", text),
+        cannot_verify=_reported(book, "cannot_verify", text),
         parcel_found=book.find("parcel_found", text),
         suggestion=book.find("suggestion", text),
         compensation=_reported(book, "compensation", text),
         damage=book.find("damage", text),
         not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
-        dispute=book.find("dispute", text),
+        dispute=_reported(book, "dispute", text),
         human_request=book.find("human_request", text),
         human_negated=book.find("human_negated", text),
         human_neutral=book.find("human_neutral", text),
@@ -154,6 +157,9 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     spans = book.problem_spans(text)
     groups = list(dict.fromkeys(g for g, _, _ in spans))
     found.problem_groups = groups
+    if not found.damage:
+        # The problem vocabulary knows more ways to say "damaged" (压瘪了一块, 插上没反应).
+        found.damage = next((text[s:e] for g, s, e in spans if g == "damaged"), None)
     found.multi_issue = len(groups) >= book.multi_issue_min_groups or (
         len(groups) >= 2 and (book.has_joiner(text) or (
             book.multi_issue_two_in_clauses and _in_different_clauses(text, spans)))) or (
