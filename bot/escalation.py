@@ -427,8 +427,11 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
         # The word 投诉 itself (投诉建议在哪提) is what made the intent; it does not show anger.
         upset = any(str(c).startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:"))
                     and str(c) not in _COMPLAINT_WORD_CUES for c in emotion.get("cues") or [])
+        # A complaint word the scorer discounted (不是投诉; 差评会被删吗 asked about; 追剧气死了 about
+        # something else) with nothing else upset: the intent read the word, not a complaint.
+        discounted = ("negated:", "question:", "offtopic:")
         return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or (
-            any(str(c).startswith("negated:") for c in emotion.get("cues") or []) and not upset)
+            any(str(c).startswith(discounted) for c in emotion.get("cues") or []) and not upset)
     if reason == "lost_parcel":
         # A lost parcel goes to a person even when reported calmly (the actions cannot settle it);
         # only 没丢没丢 / 找到了 takes it back, or asking about the risk (万一丢了会补发吗).

@@ -208,3 +208,29 @@ def test_an_enumerated_list_of_problems_is_multi_issue():
 
 def test_an_enumerated_list_of_questions_is_not():
     assert reason_for(user("第一，运费多少；第二，能开发票吗；第三，几天发货", "faq", faq_key="faq/shipping_fee")) is None
+
+
+# ------------------------------------------------------------ a complain intent on a discounted word
+
+
+@pytest.mark.parametrize("text", ["差评会不会被系统隐藏？就是好奇问问", "追剧追得我气死了，对了查下快递"])
+def test_a_complaint_intent_on_a_review_question_or_off_topic_anger_is_withdrawn(text):
+    assert reason_for(user(text, "complain")) is None
+
+
+def test_a_complaint_intent_with_a_real_complaint_still_hands_off():
+    assert reason_for(user("东西坏了，态度还这么差", "complain")) == "complaint"
+
+
+# ------------------------------------------------------------ public exposure threats
+
+
+@pytest.mark.parametrize("text", ["再不处理我就把聊天记录发到网上", "我要在知乎上把这件事公开", "让大家评评理，你们这样对吗"])
+def test_threats_to_post_the_case_publicly(text):
+    assert score_message(text).threat
+
+
+@pytest.mark.parametrize("text", ["买家秀可以发到微博吗", "截图发到群里问问朋友意见", "你们的商品图片可以发到朋友圈吗",
+                                  "这件衣服我想让大家都看看，好看吗"])
+def test_sharing_photos_or_asking_friends_is_no_threat(text):
+    assert not score_message(text).threat
