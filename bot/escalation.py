@@ -390,9 +390,33 @@ def _asked_before(view: ConversationView) -> bool:
     return any(words & _word_pairs(t.text) for t in view.turns[:-1])
 
 
+# 好的 那我睡前充上 / 嗯嗯知道了 / ok明白: an acknowledgement, then at most a few words or what the
+# shopper will do next (那我/我去/我先/我再), and no question.
+_ACKNOWLEDGEMENT = re.compile(r"(好的?|好吧|行|嗯+|哦+|噢+|ok|okay|明白了?|知道了|了解了?|收到)[,.!~ ]*(.*)")
+_ACTS_NEXT = re.compile(r"(那|那我|我就|我去|我先|我再|回头)")
+_QUESTION = re.compile(r"[?？]|吗|呢|么|怎么|什么|啥|哪|多少|几|能不能|可不可以|是不是|有没有")
+
+
+def _acknowledges(turn: Turn) -> bool:
+    """The shopper takes the answer and moves on: nothing is left for the bot to understand."""
+    text = normalise(turn.text).text.lower().strip()
+    found = _ACKNOWLEDGEMENT.fullmatch(text)
+    if not found or _QUESTION.search(text):
+        return False
+    rest = found.group(2)
+    if re.search(r"[不没别]", rest):  # 行不行啊 / 好的没用: not taking the answer
+        return False
+    return len(rest) <= 4 or bool(_ACTS_NEXT.match(rest))
+
+
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
+    """The bot failed to place the last n messages — unless the last one closes the topic
+    (好的 那我睡前充上) or only praises (服务真好，下次再来): a person has nothing to settle."""
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
+        return False
+    last = view.turns[-1]
+    if _acknowledges(last) or _praise_only(_emotion(last)):
         return False
     return all(_not_understood(t, settings) for t in view.turns[-n:])
 
@@ -450,6 +474,8 @@ def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
         return f"text={cues.human_request}"
     if intent and settings.intent_reasons.get(intent) == "explicit_request":
         if cues.human_neutral:  # 人工智能, 人工倒垃圾: not about our agents
+            return None
+        if _praise_only(_emotion(turn)):  # 你们的服务好好呀 read as "服务" = a person: praise, no request
             return None
         return f"intent={intent}"
     return None

@@ -68,3 +68,31 @@ def test_a_muddled_answer_to_thanks_is_no_reason_for_a_person():
               user("哦哦看到了，谢谢", "thank"), bot("action_default_fallback"),
               {"event": "bot", "text": "抱歉亲，小美没太明白", "metadata": {"utter_action": "utter_default"}}]
     assert reason_for(*events) is None
+
+
+def _misread_twice(first: str, second: str) -> list[dict]:
+    return [user(first, "nlu_fallback"), bot("utter_ask_rephrase"), bot("action_listen"), user(second, "nlu_fallback")]
+
+
+def test_taking_the_answer_after_a_misunderstanding_is_not_a_second_one():
+    """好的 那我睡前充上: the shopper closes the topic; the bot not placing it needs no person."""
+    assert reason_for(*_misread_twice("平时多久要充一次电呀", "好的 那我睡前充上")) is None
+    assert reason_for(*_misread_twice("那个赠品是啥", "嗯嗯知道了")) is None
+    assert reason_for(*_misread_twice("这个怎么弄", "ok明白")) is None
+
+
+def test_praise_after_a_misunderstanding_is_not_a_second_one():
+    assert reason_for(*_misread_twice("这个怎么弄", "你们服务真好，下次还来买")) is None
+
+
+def test_an_acknowledgement_that_still_asks_or_objects_counts():
+    assert reason_for(*_misread_twice("那个啥来着", "好的 那我的快递呢")) == "repeated_misunderstanding"
+    assert reason_for(*_misread_twice("就是那个", "行不行啊")) == "repeated_misunderstanding"
+    assert reason_for(*_misread_twice("就是那个", "嗯 我买的东西到现在都还没有发货")) == "repeated_misunderstanding"
+
+
+def test_praise_read_as_a_request_for_a_person_stays_with_the_bot():
+    """你哋啲服務好好呀 (Cantonese praise) was read as request_human because of 服务."""
+    assert reason_for(user("你哋啲服務好好呀，下次再嚟幫襯", "request_human")) is None
+    assert reason_for(user("服务挺好的，不过还是帮我转个人工吧", "request_human")) == "explicit_request"
+    assert reason_for(user("找客服", "request_human")) == "explicit_request"
