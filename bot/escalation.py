@@ -465,6 +465,9 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
     return False
 
 
+_PERSON = re.compile(r"人|客服|小二|agent|human|person|staff|someone")
+
+
 def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
                  settings: EscalationSettings) -> Optional[str]:
     """Evidence that the shopper asks for a person, or None (不用转人工 is not a request)."""
@@ -475,7 +478,9 @@ def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
     if intent and settings.intent_reasons.get(intent) == "explicit_request":
         if cues.human_neutral:  # 人工智能, 人工倒垃圾: not about our agents
             return None
-        if _praise_only(_emotion(turn)):  # 你们的服务好好呀 read as "服务" = a person: praise, no request
+        # 你们的服务好好呀 read as "服务" = a person: praise that names no person is no request
+        # (human agent please, 谢谢 is one).
+        if _praise_only(_emotion(turn)) and not _PERSON.search(normalise(turn.text).text.lower()):
             return None
         return f"intent={intent}"
     return None

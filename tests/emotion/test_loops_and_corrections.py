@@ -96,3 +96,5 @@ def test_praise_read_as_a_request_for_a_person_stays_with_the_bot():
     assert reason_for(user("你哋啲服務好好呀，下次再嚟幫襯", "request_human")) is None
     assert reason_for(user("服务挺好的，不过还是帮我转个人工吧", "request_human")) == "explicit_request"
     assert reason_for(user("找客服", "request_human")) == "explicit_request"
+    assert reason_for(user("human agent please, 谢谢", "request_human")) == "explicit_request"
+    assert reason_for(user("麻烦找客服，谢谢", "request_human")) == "explicit_request"
