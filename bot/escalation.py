@@ -415,10 +415,10 @@ def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) ->
     n = settings.fallbacks_in_a_row
     if n <= 0 or len(view.turns) < n:
         return False
+    if not all(_not_understood(t, settings) for t in view.turns[-n:]):
+        return False  # the usual case, decided without reading the text again
     last = view.turns[-1]
-    if _acknowledges(last) or _praise_only(_emotion(last)):
-        return False
-    return all(_not_understood(t, settings) for t in view.turns[-n:])
+    return not (_acknowledges(last) or _praise_only(_emotion(last)))
 
 
 def _not_understood(turn: Turn, settings: EscalationSettings) -> bool:
