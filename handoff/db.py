@@ -132,7 +132,8 @@ def _sqlite_pragmas(engine: AsyncEngine, begin: str, read_only: bool = False) ->
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn) -> None:  # pragma: no cover - driver hook
-        conn.exec_driver_sql(begin)
+        # Sent with the transaction's first statement, in the same trip (handoff/sqlite_driver.py).
+        conn.connection.dbapi_connection.begin_lazily(begin)
 
 
 def session_factory(engine: AsyncEngine) -> sessionmaker:

@@ -9,8 +9,11 @@ measured ~70 context switches per shopper message with the stock adapter and ~19
 one (docs/benchmarks.md).
 
 Here a statement is one function run on the connection's thread: create the cursor, execute,
-fetch the rows, close. Everything else (connect, commit, rollback, server-side cursors) is
-SQLAlchemy's adapter unchanged. It relies on two internals, so the versions are pinned in
+fetch the rows, close. A transaction's BEGIN (handoff/db.py issues it, ``begin_lazily``) travels
+with its first statement instead of making a trip of its own, and a commit or rollback with no
+SQLite transaction open (SQLAlchemy's pool rolls back every connection it gets back, after the
+commit too) makes no trip at all: a write transaction of two statements is three trips, not six.
+Everything else (connect, commit, rollback, server-side cursors) is SQLAlchemy's adapter unchanged. It relies on two internals, so the versions are pinned in
 requirements.in (SQLAlchemy 1.4.54, aiosqlite 0.22.1): SQLAlchemy's adapter classes, and
 ``aiosqlite.Connection._execute`` (queue a function for the connection's thread).
 tests/handoff/test_sqlite_writes.py fails if a statement takes more than one trip.
@@ -31,8 +34,11 @@ from sqlalchemy.util.concurrency import await_only
 Outcome = tuple[Any, list[Any], int, int]  # description, rows, lastrowid, rowcount
 
 
-def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
-    """On the connection's thread: the whole life of one cursor."""
+def _run(conn: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None = None) -> Outcome:
+    """On the connection's thread: the transaction's BEGIN if it is still to be sent, then the
+    whole life of one cursor."""
+    if begin is not None:
+        conn.execute(begin)
     cursor = conn.cursor()
     try:
         if many:
@@ -51,8 +57,9 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     def _one_trip(self, operation: str, parameters: Any, many: bool) -> None:
         try:
             connection: aiosqlite.Connection = self._connection
+            begin = self._adapt_connection.take_pending_begin()
             description, rows, lastrowid, rowcount = self.await_(
-                connection._execute(_run, connection._conn, operation, parameters, many))
+                connection._execute(_run, connection._conn, operation, parameters, many, begin))
         except Exception as error:
             self._adapt_connection._handle_exception(error)
             return
@@ -73,12 +80,40 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("_pending_begin",)
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        self._pending_begin: str | None = None
+
+    def begin_lazily(self, statement: str) -> None:
+        """Start a transaction with ``statement`` (BEGIN ...), sent along with the next statement."""
+        self._pending_begin = statement
+
+    def take_pending_begin(self) -> str | None:
+        begin, self._pending_begin = self._pending_begin, None
+        return begin
+
+    def _in_transaction(self) -> bool:
+        """Whether SQLite has a transaction open (read on this thread: nothing else runs on a
+        connection its pool has lent out)."""
+        return bool(self._connection._conn.in_transaction)
 
     def cursor(self, server_side: bool = False):
         if server_side:
+            begin = self.take_pending_begin()
+            if begin is not None:  # that cursor makes its own trips: BEGIN first, on its own
+                self.await_(self._connection.execute(begin))
             return super().cursor(server_side=True)
         return _OneTripCursor(self)
+
+    def commit(self) -> None:
+        if self.take_pending_begin() is None and self._in_transaction():
+            super().commit()
+
+    def rollback(self) -> None:
+        if self.take_pending_begin() is None and self._in_transaction():
+            super().rollback()
 
 
 class _OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
