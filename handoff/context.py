@@ -7,14 +7,18 @@ from collections import defaultdict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, TypeVar
 
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.util import greenlet_spawn
 
 from .bus import Bus
 from .config import Settings
 from .rasa_client import RasaClient
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -49,6 +53,17 @@ class Context:
         async with self._write_sessions() as session, session.begin():  # type: ignore[misc]
             yield session
 
+    async def run_transaction(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` in one write transaction (committed on return, rolled back on an
+        error) on the same engine as ``transaction()``, as plain Core on a sync connection.
+
+        For the relay's hot path: the whole transaction (checkout, BEGIN, statements, commit,
+        check-in) runs in one greenlet, where an AsyncSession spawns one per call and adds the
+        ORM's session and unit of work; on a busy machine that was most of the service's CPU per
+        message (docs/benchmarks.md, relay overhead). ``work`` must not await: it runs statements
+        with ``connection.execute`` (the async driver is awaited underneath)."""
+        return await greenlet_spawn(_in_transaction, (self.writer or self.engine).sync_engine, work)
+
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
         await self.engine.dispose()
@@ -79,6 +94,11 @@ class Context:
 
     async def tell_agent(self, agent_id: int, event: dict[str, Any]) -> None:
         await self.bus.publish({"t": "agent", "a": agent_id, "e": event})
+
+
+def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.begin() as connection:
+        return work(connection)
 
 
 _SQL_CACHE: dict[str, str] = {}

@@ -40,7 +40,10 @@ conversation: PostgreSQL aborted one of them as a deadlock (test_message_order.p
 Rules for new code: call ``lock_messages`` after the transaction's last other write and
 before its first ``add_message`` (or ``execute_message_insert`` for a prebuilt INSERT); change
 nothing else after it. Both raise ``MessageLockMissing`` when the transaction did not lock the
-conversation (checked on SQLite too), so insert messages through nothing else.
+conversation (checked on SQLite too), so insert messages through nothing else. The relay's hot
+path runs its whole transaction as plain Core on a sync connection in one greenlet
+(``Context.run_transaction``): ``lock_messages_sync`` and ``insert_message_sync`` are the same
+lock and the same check there.
 """
 from __future__ import annotations
 
@@ -51,6 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import new_token, token_hash
@@ -134,6 +138,15 @@ async def lock_messages(ctx: Context, session: AsyncSession, *conversation_ids: 
     _locked_conversations(session).update(conversation_ids)
 
 
+def lock_messages_sync(postgres: bool, connection: Connection, *conversation_ids: str) -> None:
+    """``lock_messages`` for a sync Core connection in a transaction (``Context.run_transaction``):
+    same lock, same order, same record. Core has nothing pending to flush."""
+    if postgres:
+        for key in sorted({message_lock_key(c) for c in conversation_ids}):
+            connection.execute(_LOCK_MESSAGES, {"namespace": MESSAGE_LOCK_NAMESPACE, "key": key})
+    _locked_conversations(connection).update(conversation_ids)
+
+
 class MessageLockMissing(RuntimeError):
     """A programming error: a message was about to be inserted without ``lock_messages``."""
 
@@ -142,25 +155,35 @@ class MessageLockMissing(RuntimeError):
 _LOCKED_KEY = "kefu.message_locks"
 
 
-def _locked_conversations(session: AsyncSession) -> set[str]:
-    """The conversations whose message lock the session's current transaction holds.
+def _root_transaction(holder: AsyncSession | Connection) -> Any:
+    """The transaction a session or a sync connection is in now (None: none)."""
+    if isinstance(holder, Connection):
+        return holder.get_transaction()
+    return holder.sync_session.get_transaction()
 
-    Recorded in ``session.info`` together with the root transaction: a record left by an
-    earlier transaction of the same session (its advisory locks released by its commit or
-    rollback) counts for nothing. ``ctx.transaction()`` opens a fresh session each time anyway."""
-    transaction = session.sync_session.get_transaction()
-    held = session.info.get(_LOCKED_KEY)
+
+def _locked_conversations(holder: AsyncSession | Connection) -> set[str]:
+    """The conversations whose message lock the current transaction of a session (or a sync
+    connection) holds.
+
+    Recorded in ``info`` together with the root transaction: a record left by an earlier
+    transaction (its advisory locks released by its commit or rollback) counts for nothing.
+    ``ctx.transaction()`` opens a fresh session each time anyway; a connection's ``info``
+    outlives its checkouts, which is why the transaction is compared, by identity."""
+    transaction = _root_transaction(holder)
+    held = holder.info.get(_LOCKED_KEY)
     if held is None or held[0] is not transaction:
         held = (transaction, set())
-        session.info[_LOCKED_KEY] = held
+        holder.info[_LOCKED_KEY] = held
     return held[1]
 
 
-def require_message_lock(session: AsyncSession, conversation_id: str) -> None:
+def require_message_lock(session: AsyncSession | Connection, conversation_id: str) -> None:
     """Raise ``MessageLockMissing`` unless this transaction took the conversation's message lock.
 
-    Every message insert goes through here (``add_message``, ``execute_message_insert``)."""
-    if session.sync_session.get_transaction() is None or conversation_id not in _locked_conversations(session):
+    Every message insert goes through here (``add_message``, ``execute_message_insert``,
+    ``insert_message_sync``)."""
+    if _root_transaction(session) is None or conversation_id not in _locked_conversations(session):
         raise MessageLockMissing(
             f"message for conversation {conversation_id!r} inserted without lock_messages() in this "
             "transaction (handoff/conversations.py: call it after the last other write, before the insert)")
@@ -172,6 +195,13 @@ async def execute_message_insert(session: AsyncSession, conversation_id: str, st
     same lock check as ``add_message``; returns the result."""
     require_message_lock(session, conversation_id)
     return await session.execute(statement, params)
+
+
+def insert_message_sync(connection: Connection, conversation_id: str, statement: Any,
+                        params: dict[str, Any]) -> Any:
+    """``execute_message_insert`` on a sync Core connection (``Context.run_transaction``)."""
+    require_message_lock(connection, conversation_id)
+    return connection.execute(statement, params)
 
 
 def add_message(
@@ -233,18 +263,26 @@ async def messages_after(ctx: Context, conversation_id: str, after_id: int = 0, 
 
 
 def message_json(message: Message) -> dict[str, Any]:
+    return message_dict(message.id, message.conversation_id, message.sender, message.text, message.created_at,
+                        agent_id=message.agent_id, agent_name=message.agent_name, extra=loads(message.extra, None))
+
+
+def message_dict(message_id: int, conversation_id: str, sender: str, text: str, created_at: float, *,
+                 agent_id: int | None = None, agent_name: str | None = None,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A message as clients get it (``message_json`` of a stored row), built from its values: the
+    relay announces what it just inserted without building an ORM object or re-reading it."""
     data: dict[str, Any] = {
-        "id": message.id,
-        "conversation_id": message.conversation_id,
-        "sender": message.sender,
-        "text": message.text,
-        "created_at": message.created_at,
+        "id": message_id,
+        "conversation_id": conversation_id,
+        "sender": sender,
+        "text": text,
+        "created_at": created_at,
     }
-    if message.agent_name:
-        data["agent_name"] = message.agent_name
-    if message.agent_id is not None:
-        data["agent_id"] = message.agent_id
-    extra = loads(message.extra, None)
+    if agent_name:
+        data["agent_name"] = agent_name
+    if agent_id is not None:
+        data["agent_id"] = agent_id
     if extra:
         data["extra"] = extra
     return data

@@ -12,13 +12,14 @@ import logging
 import re
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
+from sqlalchemy.engine import Connection
 
 from .context import Context
-from .conversations import execute_message_insert, lock_messages, message_json, store_message
+from .conversations import insert_message_sync, lock_messages_sync, message_dict, store_message
 from .drain import IN_FLIGHT
 from .errors import HandoffError
-from .models import Conversation, Message, Ticket
+from .models import Conversation, Ticket, dumps
 from .rasa_client import BotUnavailable
 from .tickets import TicketRequest, create_ticket, queue_place, resume_bot
 
@@ -53,64 +54,69 @@ async def shopper_says(ctx: Context, conversation_id: str, text: str, payload: s
             return stored
 
 
-# The shopper-message statements, built once (building them per message cost as much as running them).
-# Where the conversation stands: (state, needs_resume, assigned ticket whose silence clock is not
-# running). SQLite reads the last message id in the same statement (the one writer makes it final);
-# PostgreSQL gets it from its insert, after the message lock, so its statement leaves it out.
+# The hot path's statements, built once (building them per message cost as much as running them),
+# the same on SQLite and PostgreSQL. Where the conversation stands: (state, needs_resume, assigned
+# ticket whose silence clock is not running).
 _CLOCK_NOT_RUNNING = select(Ticket.id).where(
     Ticket.conversation_id == bindparam("c"), Ticket.status == "assigned",
     Ticket.awaiting_agent_since.is_(None)).limit(1).scalar_subquery()
-_LAST_MESSAGE_ID = select(func.max(Message.id)).where(Message.conversation_id == bindparam("c")).scalar_subquery()
 _WHERE_IT_STANDS = (
-    select(Conversation.state, Conversation.needs_resume, _CLOCK_NOT_RUNNING, _LAST_MESSAGE_ID)
-    .where(Conversation.id == bindparam("c"))
-)
-_WHERE_IT_STANDS_PG = (
     select(Conversation.state, Conversation.needs_resume, _CLOCK_NOT_RUNNING)
     .where(Conversation.id == bindparam("c"))
 )
-_INSERT_SHOPPER_MESSAGE = insert(Message).values(
-    conversation_id=bindparam("c"), sender="shopper", text=bindparam("text"), created_at=bindparam("now"))
 _START_SILENCE_CLOCK = update(Ticket).where(Ticket.id == bindparam("ticket_id")).values(awaiting_agent_since=bindparam("now"))
-# PostgreSQL: the previous message is read after the message lock (handoff/conversations.py), by
-# the insert itself. Its RETURNING subquery does not see the row being inserted; ``< messages.id``
-# says so explicitly.
-_INSERT_SHOPPER_MESSAGE_PG = text(
-    "INSERT INTO messages (conversation_id, sender, text, created_at) VALUES (:c, 'shopper', :text, :now) "
+# The insert returns the new id and the id of the conversation's message before it, read after the
+# message lock (handoff/conversations.py) by the insert itself: no statement of its own. Its
+# RETURNING subquery does not see the row being inserted on PostgreSQL, may on SQLite;
+# ``< messages.id`` makes both the same.
+_INSERT_MESSAGE = text(
+    "INSERT INTO messages (conversation_id, sender, text, extra, created_at) VALUES (:c, :sender, :text, :extra, :now) "
     "RETURNING id, (SELECT max(m.id) FROM messages m WHERE m.conversation_id = :c AND m.id < messages.id)")
 
 
 async def _store_shopper_message(ctx: Context, conversation_id: str, text: str) -> tuple[dict[str, Any], str, bool]:
     """One short write per shopper message, the hot path of a busy day: read where the
     conversation stands (and whether an agent's silence clock must start) in one statement,
-    start the clock only if it is not running, insert the message; then announce the message
-    itself. Returns (message, state, needs_resume).
-
-    SQLite: the first statement also reads the id of the last message (the one writer makes it
-    final). PostgreSQL: the message lock is taken last, after the clock's ticket update (the
-    lock order of handoff/conversations.py), and the insert returns the previous id."""
+    start the clock only if it is not running, take the message lock (the last lock, see
+    handoff/conversations.py), insert the message; then announce the message itself.
+    Returns (message, state, needs_resume)."""
     now = ctx.now()
-    async with ctx.transaction() as session:
-        row = (await session.execute(_WHERE_IT_STANDS_PG if ctx.postgres else _WHERE_IT_STANDS,
-                                     {"c": conversation_id})).first()
+    postgres = ctx.postgres
+
+    def work(connection: Connection) -> tuple[int, int | None, str, bool]:
+        row = connection.execute(_WHERE_IT_STANDS, {"c": conversation_id}).first()
         if row is None:
             raise HandoffError("not_found", "No such conversation.", 404)
-        state, needs_resume, start_clock_of = row[:3]
-        previous = None if ctx.postgres else row[3]  # PostgreSQL: read by the insert below
+        state, needs_resume, start_clock_of = row
         if state == "assigned" and start_clock_of is not None:
-            await session.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
-        values = {"c": conversation_id, "text": text, "now": now}
-        await lock_messages(ctx, session, conversation_id)  # SQLite: only recorded for the check
-        if ctx.postgres:
-            inserted = await execute_message_insert(session, conversation_id, _INSERT_SHOPPER_MESSAGE_PG, values)
-            message_id, previous = inserted.one()
-        else:
-            inserted = await execute_message_insert(session, conversation_id, _INSERT_SHOPPER_MESSAGE, values)
-            message_id = inserted.inserted_primary_key[0]
-    stored = message_json(Message(id=message_id, conversation_id=conversation_id,
-                                  sender="shopper", text=text, created_at=now))
+            connection.execute(_START_SILENCE_CLOCK, {"ticket_id": start_clock_of, "now": now})
+        lock_messages_sync(postgres, connection, conversation_id)  # SQLite: only recorded for the check
+        message_id, previous = insert_message_sync(connection, conversation_id, _INSERT_MESSAGE, {
+            "c": conversation_id, "sender": "shopper", "text": text, "extra": None, "now": now}).one()
+        return message_id, previous, state, bool(needs_resume)
+
+    message_id, previous, state, needs_resume = await ctx.run_transaction(work)
+    stored = message_dict(message_id, conversation_id, "shopper", text, now)
     await ctx.message_added(stored, int(previous or 0))
-    return stored, state, bool(needs_resume)
+    return stored, state, needs_resume
+
+
+async def _store_bot_replies(ctx: Context, conversation_id: str,
+                             replies: list[tuple[str, dict[str, Any] | None]]) -> None:
+    """The bot's replies to one turn in one short write (the message lock, an insert each), then
+    announced in order."""
+    now = ctx.now()
+    postgres = ctx.postgres
+
+    def work(connection: Connection) -> list[tuple[int, int | None]]:
+        lock_messages_sync(postgres, connection, conversation_id)
+        return [tuple(insert_message_sync(connection, conversation_id, _INSERT_MESSAGE, {
+            "c": conversation_id, "sender": "bot", "text": body, "extra": dumps(extra) if extra else None,
+            "now": now}).one()) for body, extra in replies]
+
+    for (message_id, previous), (body, extra) in zip(await ctx.run_transaction(work), replies):
+        await ctx.message_added(message_dict(message_id, conversation_id, "bot", body, now, extra=extra),
+                                int(previous or 0))
 
 
 async def _ask_bot(ctx: Context, conversation_id: str, needs_resume: bool, text: str) -> None:
@@ -179,8 +185,8 @@ async def _late_replies(ctx: Context, conversation_id: str, call: asyncio.Future
 
 
 async def _relay_replies(ctx: Context, conversation_id: str, replies: list[dict[str, Any]]) -> bool:
-    """Store and announce the bot's replies (each as it is stored); False if there was nothing to show."""
-    shown = False
+    """Store and announce the bot's replies (in one transaction); False if there was nothing to show."""
+    shown: list[tuple[str, dict[str, Any] | None]] = []
     for reply in replies:
         extra: dict[str, Any] = {}
         if isinstance(reply.get("buttons"), list):
@@ -193,9 +199,10 @@ async def _relay_replies(ctx: Context, conversation_id: str, replies: list[dict[
         body = str(reply.get("text") or "")
         if not body and not extra:
             continue
-        await store_message(ctx, conversation_id, "bot", body, extra=extra or None)
-        shown = True
-    return shown
+        shown.append((body, extra or None))
+    if shown:
+        await _store_bot_replies(ctx, conversation_id, shown)
+    return bool(shown)
 
 
 async def request_human(ctx: Context, conversation_id: str, reason: str = "bot_unavailable") -> dict[str, Any] | None:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from handoff.conversations import (MessageLockMissing, add_message, execute_message_insert, lock_messages,
-                                   messages_after)
+from handoff.conversations import (MessageLockMissing, add_message, execute_message_insert, insert_message_sync,
+                                   lock_messages, lock_messages_sync, messages_after)
 from handoff.models import Message
-from handoff.relay import _INSERT_SHOPPER_MESSAGE, _INSERT_SHOPPER_MESSAGE_PG, shopper_says
+from handoff.relay import _INSERT_MESSAGE, shopper_says
 
 from .conftest import new_conversation
 
@@ -78,17 +78,38 @@ async def test_a_lock_ends_with_its_transaction(service):
 async def test_the_relays_raw_insert_is_checked_too(service):
     ctx = service.ctx
     conv, _token = await new_conversation(service.client)
-    insert = _INSERT_SHOPPER_MESSAGE_PG if ctx.postgres else _INSERT_SHOPPER_MESSAGE
+    values = {"c": conv, "sender": "shopper", "text": "裸插入", "extra": None, "now": ctx.now()}
     with pytest.raises(MessageLockMissing):
         async with ctx.transaction() as session:
-            await execute_message_insert(session, conv, insert, {"c": conv, "text": "裸插入", "now": ctx.now()})
+            await execute_message_insert(session, conv, _INSERT_MESSAGE, values)
+    with pytest.raises(MessageLockMissing):  # the relay's own path: Core on a sync connection
+        await ctx.run_transaction(lambda connection: insert_message_sync(connection, conv, _INSERT_MESSAGE, values))
     assert await _count(ctx, conv) == 0
     await shopper_says(ctx, conv, "正常发送")  # the relay takes the lock itself
     assert [m["text"] for m in await messages_after(ctx, conv)][:1] == ["正常发送"]
 
 
-def test_postgres_reads_where_the_conversation_stands_without_scanning_its_messages():
-    """The PostgreSQL insert returns the previous id itself; SQLite reads it beforehand."""
-    from handoff.relay import _WHERE_IT_STANDS, _WHERE_IT_STANDS_PG
+async def test_a_sync_lock_covers_its_own_transaction_only(service):
+    """A connection's ``info`` outlives its checkout: the record must not carry over."""
+    ctx = service.ctx
+    conv, _token = await new_conversation(service.client)
+    values = {"c": conv, "sender": "system", "text": "有锁", "extra": None, "now": ctx.now()}
 
-    assert "messages" not in str(_WHERE_IT_STANDS_PG) and "max(messages.id)" in str(_WHERE_IT_STANDS)
+    def locked(connection):
+        lock_messages_sync(ctx.postgres, connection, conv)
+        return insert_message_sync(connection, conv, _INSERT_MESSAGE, values).one()
+
+    message_id, previous = await ctx.run_transaction(locked)
+    assert previous is None
+    with pytest.raises(MessageLockMissing):  # same pooled connection, next transaction: no lock
+        await ctx.run_transaction(lambda connection: insert_message_sync(connection, conv, _INSERT_MESSAGE, values))
+    second_id, previous = await ctx.run_transaction(locked)
+    assert previous == message_id and second_id > message_id
+    assert await _count(ctx, conv) == 2
+
+
+def test_the_relay_reads_where_the_conversation_stands_without_scanning_its_messages():
+    """The insert returns the previous id itself (after the message lock), on both databases."""
+    from handoff.relay import _WHERE_IT_STANDS
+
+    assert "messages" not in str(_WHERE_IT_STANDS) and "m.id < messages.id" in _INSERT_MESSAGE.text
