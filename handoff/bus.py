@@ -15,7 +15,9 @@ Receivers send a carried message only to a client that got the message
 before it (``p``); otherwise they read what is new from the database
 (everything after the last message id each client has), so a lost or
 duplicated notification never loses or duplicates a message. Every event also reaches the instance that
-published it.
+published it: at once, in-process, not after a trip through PostgreSQL or Redis (a shopper's
+bot answer no longer waits for its NOTIFY to come back); the copy that comes back carries this
+instance's ``o`` (origin) and is dropped.
 
 Backends: in-process (SQLite, one instance), PostgreSQL LISTEN/NOTIFY, Redis
 pub/sub (when KEFU_REDIS_URL is set).
@@ -25,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from typing import Any, Awaitable, Callable, Protocol
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,17 @@ class _Dispatching:
     def __init__(self) -> None:
         self._handler: Handler | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._origin = uuid.uuid4().hex[:16]  # marks this instance's events on a shared channel
+
+    def _outgoing(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Deliver ``event`` here now; returns what to send to the other instances."""
+        self._dispatch(event)
+        return {**event, "o": self._origin}
+
+    def _incoming(self, event: dict[str, Any]) -> None:
+        """An event from the channel: dispatched unless this instance sent it (it already has it)."""
+        if event.get("o") != self._origin:
+            self._dispatch(event)
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         if self._handler is None:
@@ -108,7 +122,7 @@ class PostgresBus(_Dispatching):
         except ValueError:
             log.warning("ignoring malformed notification %r", payload[:200])
             return
-        self._dispatch(event)
+        self._incoming(event)
 
     def _on_lost(self, _conn) -> None:
         if not self._closing and self._reconnect_task is None:
@@ -130,7 +144,7 @@ class PostgresBus(_Dispatching):
     async def publish(self, event: dict[str, Any]) -> None:
         import asyncpg
 
-        payload = _notify_payload(event)
+        payload = _notify_payload(self._outgoing(event))
         for attempt in (1, 2):
             try:
                 if self._notify_pool is None:
@@ -203,13 +217,14 @@ class RedisBus(_Dispatching):
                 continue
             if message and message.get("type") == "message":
                 try:
-                    self._dispatch(json.loads(message["data"]))
+                    self._incoming(json.loads(message["data"]))
                 except ValueError:
                     log.warning("ignoring malformed redis message")
 
     async def publish(self, event: dict[str, Any]) -> None:
         try:
-            await self._redis.publish(CHANNEL, json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+            await self._redis.publish(CHANNEL, json.dumps(self._outgoing(event), ensure_ascii=False,
+                                                          separators=(",", ":")))
         except Exception as error:
             log.warning("redis publish failed: %s", error)
 
