@@ -126,3 +126,58 @@ async def test_a_statement_is_one_trip_to_the_driver_thread(service, monkeypatch
         result = await session.execute(text("UPDATE agents SET capacity = capacity + 1 WHERE username LIKE 'logi%'"))
         assert len(trips) == 2
     assert rows == ["logi1", "logi2", "ret1"] and result.rowcount == 2
+
+
+def _count_trips(monkeypatch) -> list[str]:
+    import aiosqlite
+
+    trips: list[str] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self, fn, *args, **kwargs):
+        trips.append(getattr(fn, "__name__", repr(fn)))
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return trips
+
+
+async def test_a_write_transaction_of_two_statements_is_three_trips(service, monkeypatch):
+    """BEGIN IMMEDIATE travels with the first statement, and the pool's rollback of the connection it
+    gets back after the commit makes no trip (it was BEGIN, 2 statements, COMMIT, ROLLBACK: 5)."""
+    async with service.ctx.transaction() as session:  # the writer connection is open and pooled
+        await session.execute(text("SELECT 1"))
+    trips = _count_trips(monkeypatch)
+    async with service.ctx.transaction() as session:
+        await session.execute(text("SELECT count(*) FROM agents"))
+        await session.execute(text("UPDATE agents SET capacity = capacity + 1 WHERE username = 'logi1'"))
+    assert len(trips) == 3, trips
+    trips.clear()
+    await service.ctx.run_transaction(lambda connection: connection.execute(text("SELECT 1")).scalar())
+    assert len(trips) == 2, trips
+
+
+async def test_a_failed_write_transaction_is_still_rolled_back(service):
+    """The rollback is skipped only when SQLite has no transaction open; a write is undone."""
+    ctx = service.ctx
+
+    async def capacity() -> int:
+        async with ctx.sessions() as session:
+            return int((await session.execute(text("SELECT capacity FROM agents WHERE username = 'logi1'"))).scalar())
+
+    before = await capacity()
+    with pytest.raises(RuntimeError):
+        async with ctx.transaction() as session:
+            await session.execute(text("UPDATE agents SET capacity = capacity + 5 WHERE username = 'logi1'"))
+            raise RuntimeError("fails after a write")
+
+    def fails(connection) -> None:
+        connection.execute(text("UPDATE agents SET capacity = capacity + 7 WHERE username = 'logi1'"))
+        raise RuntimeError("fails after a write")
+
+    with pytest.raises(RuntimeError):
+        await ctx.run_transaction(fails)
+    assert await capacity() == before
+    async with ctx.transaction() as session:  # and the writer is usable (no transaction left open)
+        await session.execute(text("UPDATE agents SET capacity = capacity + 1 WHERE username = 'logi1'"))
+    assert await capacity() == before + 1
