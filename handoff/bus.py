@@ -150,7 +150,8 @@ class PostgresBus(_Dispatching):
                 if self._notify_pool is None:
                     async with self._notify_lock:
                         if self._notify_pool is None:
-                            self._notify_pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4)
+                            self._notify_pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4,
+                                                                          reset=_nothing_to_reset)
                 await self._notify_pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
                 return
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -168,6 +169,12 @@ class PostgresBus(_Dispatching):
         if self._notify_pool is not None:
             await self._notify_pool.close()
         await self._cancel_tasks()
+
+
+async def _nothing_to_reset(_connection: Any) -> None:
+    """The notify pool's connections only run ``SELECT pg_notify`` (no transaction, no session
+    state): asyncpg's default reset on release (UNLISTEN, RESET ALL, unlock advisory locks …)
+    would be a second round trip to PostgreSQL for every event."""
 
 
 NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more
