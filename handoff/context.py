@@ -64,6 +64,12 @@ class Context:
         with ``connection.execute`` (the async driver is awaited underneath)."""
         return await greenlet_spawn(_in_transaction, (self.writer or self.engine).sync_engine, work)
 
+    async def run_read(self, work: Callable[[Connection], T]) -> T:
+        """``work(connection)`` on a read connection (``sessions()``'s engine; SQLite: a read-only
+        one), plain Core in one greenlet, like ``run_transaction``: for the reads every shopper
+        connection makes (token check, state, messages since the last one seen)."""
+        return await greenlet_spawn(_on_connection, self.engine.sync_engine, work)
+
     async def dispose(self) -> None:
         """Close every pooled connection (at shutdown)."""
         await self.engine.dispose()
@@ -98,6 +104,11 @@ class Context:
 
 def _in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
     with engine.begin() as connection:
+        return work(connection)
+
+
+def _on_connection(engine: Engine, work: Callable[[Connection], T]) -> T:
+    with engine.connect() as connection:
         return work(connection)
 
 

@@ -53,7 +53,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,25 +75,31 @@ async def create_conversation(ctx: Context) -> NewConversation:
     token = new_token()
     conversation_id = uuid.uuid4().hex
     now = ctx.now()
-    async with ctx.transaction() as session:
-        session.add(
-            Conversation(
-                id=conversation_id, token_hash=token_hash(token), channel="web", state="bot",
-                created_at=now, updated_at=now,
-            )
-        )
+    values = {"id": conversation_id, "token_hash": token_hash(token), "channel": "web", "state": "bot",
+              "needs_resume": False, "created_at": now, "updated_at": now}
+    await ctx.run_transaction(lambda connection: connection.execute(_INSERT_CONVERSATION, values))
     return NewConversation(conversation_id, token)
+
+
+# Every storefront conversation and every shopper socket runs these: Core, built once.
+_INSERT_CONVERSATION = Conversation.__table__.insert()
+_TOKEN_HASH = select(Conversation.token_hash).where(Conversation.id == bindparam("c"))
+_MESSAGES_AFTER = (
+    select(Message.id, Message.conversation_id, Message.sender, Message.text, Message.created_at,
+           Message.agent_id, Message.agent_name, Message.extra)
+    .where(Message.conversation_id == bindparam("c"), Message.id > bindparam("after"))
+    .order_by(Message.id).limit(bindparam("limit"))
+)
 
 
 async def shopper_may_access(ctx: Context, conversation_id: str | None, token: str | None) -> bool:
     """True only for the token issued with this conversation."""
     if not conversation_id or not token or len(conversation_id) > 64:
         return False
-    async with ctx.sessions() as session:
-        conv = await session.get(Conversation, conversation_id)
-    if conv is None or conv.token_hash is None:
+    stored = await ctx.run_read(lambda connection: connection.execute(_TOKEN_HASH, {"c": conversation_id}).scalar())
+    if stored is None:
         return False
-    return hmac.compare_digest(conv.token_hash, token_hash(token))
+    return hmac.compare_digest(stored, token_hash(token))
 
 
 async def ensure_conversation(session: AsyncSession, conversation_id: str, now: float, channel: str = "rest") -> Conversation:
@@ -252,14 +258,10 @@ async def last_message_id(session: AsyncSession, conversation_id: str) -> int:
 
 async def messages_after(ctx: Context, conversation_id: str, after_id: int = 0, limit: int = 500) -> list[dict[str, Any]]:
     """Messages with id > ``after_id``, oldest first (how clients resume)."""
-    async with ctx.sessions() as session:
-        rows = await session.execute(
-            select(Message)
-            .where(Message.conversation_id == conversation_id, Message.id > after_id)
-            .order_by(Message.id)
-            .limit(limit)
-        )
-        return [message_json(m) for m in rows.scalars()]
+    rows = await ctx.run_read(lambda connection: connection.execute(
+        _MESSAGES_AFTER, {"c": conversation_id, "after": after_id, "limit": limit}).all())
+    return [message_dict(m.id, m.conversation_id, m.sender, m.text, m.created_at, agent_id=m.agent_id,
+                         agent_name=m.agent_name, extra=loads(m.extra, None)) for m in rows]
 
 
 def message_json(message: Message) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import bindparam, select
 
 from .agents import heartbeat, mark_disconnected
 from .context import Context
@@ -24,6 +25,7 @@ from .tickets import queue_place, queue_view, snapshot_json
 
 log = logging.getLogger(__name__)
 
+_STATE = select(Conversation.state).where(Conversation.id == bindparam("c"))
 QUEUE_PUSH_SECONDS = 0.5  # a queue change is pushed after this long, with every other change in between
 
 
@@ -89,10 +91,10 @@ class ShopperSocket(Socket):
         await self.send_state(ctx)
 
     async def send_state(self, ctx: Context) -> None:
-        async with ctx.sessions() as session:
-            conv = await session.get(Conversation, self.conversation_id)
-        state: dict[str, Any] = {"type": "state", "state": conv.state if conv else "bot"}
-        if conv is not None and conv.state != "bot":
+        current = await ctx.run_read(
+            lambda connection: connection.execute(_STATE, {"c": self.conversation_id}).scalar())
+        state: dict[str, Any] = {"type": "state", "state": current or "bot"}
+        if current is not None and current != "bot":
             place = await queue_place(ctx, self.conversation_id)
             if place:
                 state.update({k: v for k, v in place.items() if k != "status"})
