@@ -93,14 +93,15 @@ class LocalBus(_Dispatching):
 
 
 class PostgresBus(_Dispatching):
-    """LISTEN/NOTIFY on one channel: one listening asyncpg connection, a small pool to notify."""
+    """LISTEN/NOTIFY on one channel: one listening asyncpg connection, one more to notify."""
 
     def __init__(self, dsn: str) -> None:
         super().__init__()
         self._dsn = dsn
         self._listen_conn = None
         self._notify_pool = None
-        self._notify_lock = asyncio.Lock()
+        self._outbox: list[str] = []  # NOTIFY payloads not sent yet, in publishing order
+        self._sender: asyncio.Task | None = None
         self._closing = False
         self._reconnect_task: asyncio.Task | None = None
 
@@ -142,28 +143,43 @@ class PostgresBus(_Dispatching):
         self._reconnect_task = None
 
     async def publish(self, event: dict[str, Any]) -> None:
+        """Deliver here at once; the NOTIFY for the other instances goes out in the background,
+        so a shopper's turn never waits for it (its bot call used to wait for the NOTIFY of the
+        shopper's message). Events published meanwhile go out together, in order, in one round
+        trip (``executemany`` of ``pg_notify``)."""
+        self._outbox.append(_notify_payload(self._outgoing(event)))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.get_running_loop().create_task(self._send_outbox())
+
+    async def _send_outbox(self) -> None:
         import asyncpg
 
-        payload = _notify_payload(self._outgoing(event))
-        for attempt in (1, 2):
-            try:
-                if self._notify_pool is None:
-                    async with self._notify_lock:
-                        if self._notify_pool is None:
-                            self._notify_pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=4,
-                                                                          reset=_nothing_to_reset)
-                await self._notify_pool.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-                return
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-                if attempt == 2:
-                    # Nothing is lost: messages are in the database and
-                    # clients catch up on their next sync.
-                    log.warning("NOTIFY failed: %s", error)
+        while self._outbox:
+            batch, self._outbox = self._outbox[:NOTIFY_BATCH], self._outbox[NOTIFY_BATCH:]
+            for attempt in (1, 2):
+                try:
+                    if self._notify_pool is None:
+                        self._notify_pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=1,
+                                                                      reset=_nothing_to_reset)
+                    await self._notify_pool.executemany("SELECT pg_notify($1, $2)",
+                                                        [(CHANNEL, payload) for payload in batch])
+                    break
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+                    if attempt == 2:
+                        # Nothing is lost: messages are in the database and
+                        # clients catch up on their next sync.
+                        log.warning("NOTIFY failed for %d events: %s", len(batch), error)
 
     async def close(self) -> None:
         self._closing = True
         if self._reconnect_task:
             self._reconnect_task.cancel()
+        if self._sender is not None:  # what was published before closing still goes out
+            try:
+                await asyncio.wait_for(asyncio.shield(self._sender), NOTIFY_FLUSH_SECONDS)
+            except (asyncio.TimeoutError, Exception) as error:
+                log.warning("NOTIFY outbox not flushed at close: %s", type(error).__name__)
+                self._sender.cancel()
         if self._listen_conn is not None and not self._listen_conn.is_closed():
             await self._listen_conn.close()
         if self._notify_pool is not None:
@@ -171,8 +187,12 @@ class PostgresBus(_Dispatching):
         await self._cancel_tasks()
 
 
+NOTIFY_BATCH = 100  # events per round trip at most
+NOTIFY_FLUSH_SECONDS = 5.0
+
+
 async def _nothing_to_reset(_connection: Any) -> None:
-    """The notify pool's connections only run ``SELECT pg_notify`` (no transaction, no session
+    """The notify connection only runs ``SELECT pg_notify`` (no transaction, no session
     state): asyncpg's default reset on release (UNLISTEN, RESET ALL, unlock advisory locks …)
     would be a second round trip to PostgreSQL for every event."""
 

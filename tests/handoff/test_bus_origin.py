@@ -51,3 +51,40 @@ async def test_redis_publisher_gets_its_event_at_once_and_once(redis_url):
     at_once, mine, other = await _received(lambda: RedisBus(redis_url))
     assert at_once == [{"t": "queue"}] and mine == [{"t": "queue"}]
     assert [event["t"] for event in other] == ["queue"]
+
+
+@pytest.mark.postgres
+async def test_postgres_notifies_a_burst_in_order_and_flushes_at_close(postgres_url):
+    """NOTIFYs go out in the background, batched: all of them, in publishing order, and what was
+    published just before ``close`` is still sent."""
+    dsn = plain_postgres_dsn(postgres_url)
+    first, second = PostgresBus(dsn), PostgresBus(dsn)
+    got: list[int] = []
+
+    async def ignore(_event: dict) -> None:
+        pass
+
+    async def collect(event: dict) -> None:
+        got.append(event["n"])
+
+    await first.start(ignore)
+    await second.start(collect)
+    try:
+        for n in range(250):  # more than one batch
+            await first.publish({"t": "queue", "n": n})
+        for _ in range(100):
+            if len(got) == 250:
+                break
+            await asyncio.sleep(0.05)
+        assert got == list(range(250))
+        for n in range(250, 260):
+            await first.publish({"t": "queue", "n": n})
+        await first.close()
+        for _ in range(100):
+            if len(got) == 260:
+                break
+            await asyncio.sleep(0.05)
+        assert got == list(range(260))
+    finally:
+        await first.close()
+        await second.close()
