@@ -97,6 +97,18 @@ _REVIEW_WORD = "差评"
 _REVIEW_QUESTION = ("能不能", "可不可以", "可以", "还能", "能否", "会不会", "是否", "会被", "会影响", "影响",
                     "怎么", "如何", "多久", "规则", "删", "修改", "改成", "追评")
 _REVIEW_THREAT_BEFORE = re.compile(r"(给|打|必须|等着|就|要|想|只能|直接|果断|肯定|一定|否则|不然)(?![了过的])")
+# Somebody else's review read as information (看到有人给了差评说尺码偏小, 差评里都说偏小).
+_OTHERS_REVIEW_BEFORE = re.compile(r"有人|别人|其他人|其他买家|别的买家|买家|网友|大家|好多人|很多人|不少人|"
+                                   r"评论区|评价区|看到|看了|看过|翻了|翻到|刷到")
+_OTHERS_REVIEW_AFTER = re.compile(r"(里|区|中|上)|(都|也)?(说|写|提到)")
+# An institution as a place (邻居在派出所上班, 家在法院旁边), not a threat to go there.
+_PLACE_AFTER = re.compile(r"的?(上班|工作|实习|值班|上岗|当差|旁边|附近|对面|门口|隔壁|楼下|楼上)")
+# A question about how complaints work, or the subject of a text (投诉的流程是怎样的, 关于网购维权的作业):
+# no threat when nothing else in the message complains and the shopper commits to nothing.
+_PROCESS_QUESTION = re.compile(r"流程|步骤|手续|一般|是怎样|是怎么样|是什么样|怎么走|需要什么|需要哪些|"
+                               r"要什么材料|关于|作业|论文|课题|科普|常识|调研|问卷")
+_COMMITMENT = re.compile(r"我们?(要|就|会|想)|想要|准备|打算|必须|一定|再不|不然|否则|等着|直接|马上|"
+                         r"就(去|要|找|打|走|报|告|投诉|起诉)")
 # Polite urging (赶紧发货吧亲，急急急！！) is mild impatience: with only urging cues and a
 # friendly word, the score stays at the impatient level.
 _URGING_CUES = frozenset({"急", "急用", "着急", "赶紧", "尽快", "快点", "快一点", "能快点", "快些", "催"})
@@ -192,7 +204,49 @@ def _is_review_question(text: str, hit: _Hit) -> bool:
     if any(marker in clause for marker in _RHETORICAL_BEFORE) or _REVIEW_THREAT_BEFORE.search(text[left:hit.start]):
         return False
     asks = clause.endswith(_RHETORICAL_END + ("呢",)) or text[right:right + 1] == "?"
-    return asks or any(marker in clause for marker in _REVIEW_QUESTION)
+    if asks or any(marker in clause for marker in _REVIEW_QUESTION):
+        return True
+    return bool(_OTHERS_REVIEW_BEFORE.search(text[left:hit.start]) or _OTHERS_REVIEW_AFTER.match(text, hit.end))
+
+
+def _is_a_place(text: str, hit: _Hit) -> bool:
+    """派出所上班 / 法院旁边: the institution is where someone works or lives, not a threat."""
+    return hit.entry.category == "threat" and bool(_PLACE_AFTER.match(text, hit.end))
+
+
+def _mark_places(hits: list[_Hit], reading: Reading) -> None:
+    """A shorter threat cue inside a place (工商 in 工商局对面) is the same place."""
+    places = [(h.start, h.end) for h in hits if f"place:{h.entry.name}" in reading.cues]
+    for hit in hits:
+        if not hit.negated and hit.entry.category == "threat" and any(
+                s <= hit.start and hit.end <= e for s, e in places):
+            hit.negated = True
+            reading.cues.append(f"place:{hit.entry.name}")
+
+
+def _mark_general_questions(text: str, hits: list[_Hit], reading: Reading) -> None:
+    """投诉的流程是怎样的 / 关于网购维权的作业: complaint words in a question about the process or as
+    a subject, not a complaint. Only when every complaint word is used so, the shopper commits to
+    nothing before it (我要投诉，流程是怎样的 still counts) and nothing else in the message complains
+    (退款还没到，投诉流程是怎样的 still counts)."""
+    live = [h for h in hits if not h.negated]
+    words = [h for h in live if h.entry.category == "threat"
+             or (h.entry.category == "negative" and "投诉" in h.entry.name)]
+    if not words:
+        return
+    chosen = {id(h) for h in words}
+    others = [h for h in live if id(h) not in chosen and (
+        h.entry.category in ("abuse", "negative", "sarcasm", "context")
+        or (h.entry.category == "impatience" and h.weight >= 0.1))]
+    if others:
+        return
+    for hit in words:
+        left, right = _clause_bounds(text, hit.start, hit.end)
+        if not _PROCESS_QUESTION.search(text, left, right) or _COMMITMENT.search(text, left, hit.start):
+            return
+    for hit in words:
+        hit.negated = True
+        reading.cues.append(f"question:{hit.entry.name}")
 
 
 def _about_someone_else(text: str, hit: _Hit, lex: Lexicon) -> bool:
@@ -327,6 +381,11 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
         if not hit.negated and hit.entry.category in ("negative", "threat") and _is_review_question(text, hit):
             hit.negated = True
             reading.cues.append(f"question:{hit.entry.name}")
+        if not hit.negated and _is_a_place(text, hit):
+            hit.negated = True
+            reading.cues.append(f"place:{hit.entry.name}")
+    _mark_places(hits, reading)
+    _mark_general_questions(text, hits, reading)
     _mark_resolved(text, hits)
     _mark_off_topic(text, hits, lex, reading)
 
@@ -345,7 +404,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             if cat in ("praise", "ironic"):
                 evidence.append(_Hit(hit.start, hit.end, Entry("negative", NEGATED_PRAISE_WEIGHT, "不" + hit.entry.name),
                                      NEGATED_PRAISE_WEIGHT))
-            elif cat != "context" and not {f"offtopic:{hit.entry.name}", f"question:{hit.entry.name}"} & set(reading.cues):
+            elif cat != "context" and not {f"offtopic:{hit.entry.name}", f"question:{hit.entry.name}",
+                                           f"place:{hit.entry.name}"} & set(reading.cues):
                 reading.cues.append(f"negated:{hit.entry.name}")
             continue
         if cat == "ironic":
