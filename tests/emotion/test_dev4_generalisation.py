@@ -106,3 +106,99 @@ def test_fire_and_smoke_with_a_particle_in_between_are_safety(text):
 @pytest.mark.parametrize("text", ["燃气灶打不着火怎么办", "烤肉冒了烟正常吗", "这个取暖器会不会着了火都不断电"])
 def test_ignition_questions_and_cooking_are_not_safety(text):
     assert not score_message(text).safety
+
+
+# ------------------------------------------------------------ anger without swear words
+# Repeated contact (0.32) alone is impatience; with a second repeat or wait, an accusation,
+# sarcasm or resignation it reaches the handoff threshold.
+
+
+@pytest.mark.parametrize("text", [
+    "第二次问了哈，什么时候发货呀",
+    "我问了两次了，还没回复，麻烦看下",
+    "问了三遍，终于搞懂了，谢谢客服",
+    "第二次问了，什么时候发货呀？急用",                       # with mild urging (0.12)
+    "第三次联系了，麻烦快点处理一下！！",
+])
+def test_one_repeated_contact_alone_is_impatience(text):
+    reading = score_message(text)
+    assert 0 < reading.score < HANDOFF
+    assert any(c.startswith("impatience:") for c in reading.cues)
+
+
+@pytest.mark.parametrize("text", [
+    "这是我第四次找客服了，洗衣机到底什么时候来修？",      # repeat + wait
+    "催了五天了，每次都让我再等等",                         # two repeats
+    "我問了一個禮拜了，每次都說在處理",                     # Traditional
+    "吸尘器的事我都说了三遍了，结果呢？",                   # repeat + accusation
+    "我也累了，退个款要跑三趟，说了多少次了",               # resignation + repeat
+])
+def test_repeated_contact_with_a_second_signal_is_anger(text):
+    assert score_message(text).score >= HANDOFF
+
+
+@pytest.mark.parametrize("text", [
+    "快递怎么还没到呀，急用",
+    "都三天了还没发货吗",
+    "物流三天没动了，帮忙看看呗",
+    "说好48小时内发货，今天第二天了还没动静，帮我看看",   # a promise not yet broken, asked politely
+    "说好的今天到，结果又没送",                             # a broken promise alone is frustration
+    "我累了，明天再来问",
+])
+def test_mild_impatience_and_single_signals_stay_below_the_threshold(text):
+    assert score_message(text).score < HANDOFF
+
+
+@pytest.mark.parametrize("text", [
+    "第三次购买了，一如既往的好",
+    "回购第三次啦",
+    "说好的包邮吧？",
+    "客服说了两天发货，那我周末能收到吗",
+    "每次都让我很满意，这次也是",
+    "处理结果呢？什么时候能出来",
+    "你们家客服很有责任心，谢谢",
+    "不好意思，再问一下",
+    "一天不到就收到了，好快",
+    "行吧，那就明天发",
+    "好家伙，这么快就到了",
+])
+def test_purchases_questions_and_praise_with_the_same_words_are_calm(text):
+    reading = score_message(text)
+    assert reading.score < 0.2 and not reading.threat
+
+
+@pytest.mark.parametrize("text", [
+    "你们有没有一点职业道德？",
+    "能不能有点责任心，寄来的鞋一只大一只小",
+    "这么烂的做工还好意思标价五百",
+    "到底有没有人在管啊，订单一个星期没动",
+    "你们是不是觉得我好欺负",
+])
+def test_accusations_without_swear_words_are_anger(text):
+    assert score_message(text).score >= HANDOFF
+
+
+@pytest.mark.parametrize("text", [
+    "行，你们厉害，退款拖了半个月还没到",
+    "好家伙，说是全新的，打开一看是翻新机",
+    "真是醉了，空调装好第二天就不制冷了",
+    "我也是醉了，又发错颜色",
+])
+def test_sarcastic_concession_and_exasperation_about_a_failure_are_anger(text):
+    reading = score_message(text)
+    assert reading.score >= HANDOFF and reading.sarcasm
+
+
+@pytest.mark.parametrize("text", [
+    "有冇搞錯呀，等咗成個禮拜都未到",
+    "搞乜鬼，部电视一开就黑屏",
+    "又話聽日送，等到而家都冇人嚟，你哋有冇人理㗎",
+    "真的好扯，买的奶粉快过期了",
+])
+def test_cantonese_and_colloquial_anger(text):
+    assert score_message(text).score >= HANDOFF
+
+
+def test_resignation_alone_stays_below_but_shaming_hands_off():
+    assert score_message("不想多说了，退钱").score < HANDOFF
+    assert score_message("这种做工也好意思卖两百").score >= HANDOFF
