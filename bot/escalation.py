@@ -298,20 +298,65 @@ def _confident(turn: Turn, settings: EscalationSettings) -> bool:
     return turn.confidence >= settings.intent_min_confidence
 
 
+# What a message asks about, read from its words, for when the NLU read one of the repeats as
+# something else (我就想知道钱哪天能回到我卡里 after two refund questions read as track_shipment).
+_TEXT_REQUESTS = {
+    "refund": re.compile(r"退款|退钱|钱[^,.!?;，。！？；]{0,8}(退|回|到账|到卡|返)"),
+    "where_is_parcel": re.compile(r"快递|包裹|物流|发货|到哪|送到|派送"),
+}
+
+
+def _asks_for(turn: Turn, request: str, settings: EscalationSettings) -> bool:
+    """The turn asks ``request``: by its intent, or by its words when the intent is another request."""
+    if turn.request == request:
+        return True
+    # Only between requests the NLU mixes up (money vs parcel: 钱什么时候到 / 快递什么时候到), and
+    # only when the message has none of the words of the request it was read as.
+    pattern, own = _TEXT_REQUESTS.get(request), _TEXT_REQUESTS.get(turn.request or "")
+    if pattern is None or own is None or turn.intent in settings.loop_ignore_intents:
+        return False
+    text = normalise(turn.text).text
+    return bool(pattern.search(text)) and not own.search(text)
+
+
 def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
     n = settings.same_request_in_a_row
     if n <= 1 or len(view.turns) < n:
         return False
     recent = view.turns[-n:]
-    request = recent[-1].request
-    if not request or recent[-1].intent in settings.loop_ignore_intents:
-        return False
-    if any(t.request != request for t in recent):
+    request = _loop_request(recent, settings)
+    if not request:
         return False
     # 发票怎么开 / 电子发票发邮箱吗 / 那开公司抬头要税号吧: follow-up questions on one topic, not a loop.
     if _is_follow_up(recent[-1]):
         return False
     return not _about_different_things(recent)
+
+
+def _loop_request(recent: list[Turn], settings: EscalationSettings) -> Optional[str]:
+    """The request every one of ``recent`` asks, or None.
+
+    One of them may be read as another request when its words ask this one (我就想知道钱哪天能回到
+    我卡里 read as track_shipment after two refund questions). One may be a message the bot did not
+    understand when it shares words with another (订单X什么时候发货 / 这个订单啥时候能发 / X发货时间):
+    the shopper asked the same thing in words the NLU missed.
+    """
+    last = recent[-1]
+    if last.intent in settings.loop_ignore_intents:
+        return None
+    candidates = dict.fromkeys(t.request for t in reversed(recent)
+                               if t.request and t.intent not in settings.loop_ignore_intents)
+    for request in candidates:
+        unplaced = [t for t in recent if not _asks_for(t, request, settings)]
+        if not unplaced:
+            return request
+        if len(unplaced) > 1 or len(recent) < 3 or unplaced[0] is last:
+            continue
+        odd = unplaced[0]
+        if _not_understood(odd, settings) and any(
+                _word_pairs(odd.text) & _word_pairs(t.text) for t in recent if t is not odd):
+            return request
+    return None
 
 
 def _about_different_things(turns: list[Turn]) -> bool:
@@ -435,10 +480,13 @@ def _not_understood(turn: Turn, settings: EscalationSettings) -> bool:
 
 
 def _praise_only(emotion: Mapping[str, Any]) -> bool:
-    """Calm, with praise and no complaint cue: sincere thanks, not a complaint."""
+    """Praise and no complaint or impatience cue: sincere thanks, not a complaint. Exclamation
+    marks alone (太棒了！！) may lift the label to impatient; they do not make praise a complaint."""
     cues = [str(c) for c in emotion.get("cues") or []]
-    return (emotion.get("label") == "calm" and any(c.startswith("praise:") for c in cues)
-            and not any(c.startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:")) for c in cues))
+    return (emotion.get("label") in ("calm", "impatient") and float(emotion.get("score") or 0.0) < 0.2
+            and any(c.startswith("praise:") for c in cues)
+            and not any(c.startswith(("negative:", "abuse:", "threat:", "sarcasm:", "safety:", "impatience:",
+                                      "repeat:")) for c in cues))
 
 
 _COMPLAINT_WORD_CUES = frozenset({"negative:投诉"})

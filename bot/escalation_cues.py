@@ -47,6 +47,11 @@ class CueBook:
 
     lists: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
     problems: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    # Things the shopper asks the shop to do (cancel, change the address, invoice ...): with
+    # problems they count towards "several problems at once", alone two of them do not.
+    requests: dict[str, re.Pattern[str] | None] = field(default_factory=dict)
+    # 1. … 2. …, 第一…第二…, 三个事：: the message lists its points.
+    enumeration: re.Pattern[str] | None = None
     joiners: re.Pattern[str] | None = None
     multi_issue_min_groups: int = 3
     multi_issue_two_in_clauses: bool = True
@@ -72,6 +77,14 @@ class CueBook:
                 kept.append((g, s, e))
         return sorted(kept, key=lambda x: x[1])
 
+    def request_groups(self, text: str) -> list[str]:
+        """Names of the request groups (cancel, change_address ...) the text asks for."""
+        return [g for g, p in self.requests.items() if p is not None and p.search(text)]
+
+    def enumerates(self, text: str) -> bool:
+        """The message numbers its points (two markers at least) or announces several."""
+        return bool(self.enumeration and len(self.enumeration.findall(text)) >= 2)
+
     def has_joiner(self, text: str) -> bool:
         return bool(self.joiners and self.joiners.search(text))
 
@@ -85,6 +98,9 @@ def load_cues(path: str | Path | None = None) -> CueBook:
         book.lists[name] = _compile(data.get(name) or [])
     for group, words in (data.get("problems") or {}).items():
         book.problems[str(group)] = _compile(words)
+    for group, words in (data.get("requests") or {}).items():
+        book.requests[str(group)] = _compile(words)
+    book.enumeration = _compile(data.get("enumeration") or [])
     book.joiners = _compile(data.get("joiners") or [])
     book.multi_issue_min_groups = int(data.get("multi_issue_min_groups", 3))
     book.multi_issue_two_in_clauses = bool(data.get("multi_issue_two_in_clauses", True))
@@ -119,6 +135,7 @@ class TextSignals:
     human_negated: str | None = None
     human_neutral: str | None = None
     problem_groups: list[str] = field(default_factory=list)
+    request_groups: list[str] = field(default_factory=list)
     multi_issue: bool = False
     # The message asks about a possibility (万一丢了会补发吗), it does not report a case.
     asked_about: bool = False
@@ -160,12 +177,26 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     if not found.damage:
         # The problem vocabulary knows more ways to say "damaged" (压瘪了一块, 插上没反应).
         found.damage = next((text[s:e] for g, s, e in spans if g == "damaged"), None)
-    found.multi_issue = len(groups) >= book.multi_issue_min_groups or (
-        len(groups) >= 2 and (book.has_joiner(text) or (
-            book.multi_issue_two_in_clauses and _in_different_clauses(text, spans)))) or (
-        # 掉色严重，而且尺码偏小: two different faults of one kind, listed as two
-        book.has_joiner(text) and _distinct_faults_listed(text, spans))
+    found.request_groups = [g for g in book.request_groups(text) if g not in groups]
+    found.multi_issue = _several_problems(text, book, spans, groups, found.request_groups)
     return found
+
+
+def _several_problems(text: str, book: CueBook, spans: list[tuple[str, int, int]], groups: list[str],
+                      requests: list[str]) -> bool:
+    """Several problems at once: three problem groups; two listed as two; or a problem among
+    at least three things to settle (一个要取消，一个要改地址，还有个赠品没收到), or two when the
+    shopper numbers them (1.地址要改 2.耳机没声音). Requests alone (取消订单，顺便开个发票) are
+    routine work the bot does one after the other."""
+    if len(groups) >= book.multi_issue_min_groups:
+        return True
+    if len(groups) >= 2 and (book.has_joiner(text) or (
+            book.multi_issue_two_in_clauses and _in_different_clauses(text, spans))):
+        return True
+    if book.has_joiner(text) and _distinct_faults_listed(text, spans):  # 掉色严重，而且尺码偏小
+        return True
+    things = len(groups) + len(requests)
+    return bool(groups) and (things >= 3 or (things >= 2 and book.enumerates(text)))
 
 
 def _first_match_unless(book: CueBook, name: str, text: str, cancelled: Callable[[str], bool]) -> str | None:
