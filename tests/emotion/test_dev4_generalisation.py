@@ -202,3 +202,22 @@ def test_cantonese_and_colloquial_anger(text):
 def test_resignation_alone_stays_below_but_shaming_hands_off():
     assert score_message("不想多说了，退钱").score < HANDOFF
     assert score_message("这种做工也好意思卖两百").score >= HANDOFF
+
+
+# ------------------------------------------------------------ asking the platform to step in
+
+
+@pytest.mark.parametrize("text", [
+    "再不给我处理，我就申请小二介入",
+    "已经找官方介入了，你们等着吧",
+    "少发了一件还不承认，我要让平台介入",
+    "我要去消委會投訴你哋",
+])
+def test_platform_intervention_and_the_consumer_council_are_threats(text):
+    assert score_message(text).threat
+    assert reason_for(user(text, "complain")) == "threat"
+
+
+@pytest.mark.parametrize("text", ["平台介入一般要多久？我只是问问", "我朋友是律师，推荐我来买的", "申请平台介入的流程是怎样的？先了解一下"])
+def test_mentions_of_intervention_or_lawyers_without_a_complaint_are_no_threat(text):
+    assert not score_message(text).threat
