@@ -492,7 +492,7 @@ def _praise_only(emotion: Mapping[str, Any]) -> bool:
 _COMPLAINT_WORD_CUES = frozenset({"negative:投诉"})
 
 
-def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals) -> bool:
+def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals, turn_text: str = "") -> bool:
     """The text takes back what the intent alone would mean: 服务真好，五星好评 (praise),
     不想投诉，提个建议 (a calm suggestion), 没丢没丢，找到了 (the parcel turned up)."""
     if reason == "complaint":
@@ -502,7 +502,11 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
         # A complaint word the scorer discounted (不是投诉; 差评会被删吗 asked about; 追剧气死了 about
         # something else) with nothing else upset: the intent read the word, not a complaint.
         discounted = ("negated:", "question:", "offtopic:")
-        return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or (
+        # 这款相机的曝光补偿在哪调 read as complain: a question with no complaint word, no
+        # emotion and no problem in it is a question.
+        plain_question = (not emotion.get("cues") and not cues.problem_groups
+                          and bool(_QUESTION.search(normalise(turn_text).text)))
+        return _praise_only(emotion) or (bool(cues.suggestion) and not upset) or plain_question or (
             any(str(c).startswith(discounted) for c in emotion.get("cues") or []) and not upset)
     if reason == "lost_parcel":
         # A lost parcel goes to a person even when reported calmly (the actions cannot settle it);
@@ -562,7 +566,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
     if cues.not_received:
         found.append(("lost_parcel", cues.not_received))
     intent_reason = settings.intent_reasons.get(intent or "")
-    if intent_reason and intent_reason != "explicit_request" and not _intent_withdrawn(intent_reason, emotion, cues):
+    if intent_reason and intent_reason != "explicit_request" and not _intent_withdrawn(
+            intent_reason, emotion, cues, turn.text):
         found.append((intent_reason, f"intent={intent}"))
     if cues.cannot_verify:
         found.append(("verification_failed", cues.cannot_verify))

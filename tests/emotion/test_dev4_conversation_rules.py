@@ -108,3 +108,17 @@ def test_three_calm_questions_about_refunds_are_not_a_loop() -> None:
     events = conversation(("退款多久到账", "faq", "faq/refund_time"), ("是原路退回吗", "faq", "faq/refund_time"),
                           ("那退款会把运费也退了吗", "faq", "faq/return_shipping_fee"))
     assert reason_for(*events) is None
+
+
+@pytest.mark.parametrize("text", ["这个投影仪的梯形校正在哪里设置？", "请问夜灯模式怎么关"])
+def test_a_plain_question_read_as_complain_is_a_question(text: str) -> None:
+    assert reason_for(user(text, "complain")) is None
+
+
+@pytest.mark.parametrize("text", ["我要投诉你们", "你们服务太差了", "为什么又发错货了？"])
+def test_a_complaint_read_as_complain_still_goes_to_a_person(text: str) -> None:
+    assert reason_for(user(text, "complain")) is not None
+
+
+def test_praise_words_withdraw_a_complain_intent() -> None:
+    assert reason_for(user("这家店的客服必须夸一下！！", "complain")) is None
