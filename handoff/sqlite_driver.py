@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util.concurrency import await_only
 
@@ -79,6 +80,17 @@ class _OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         self._one_trip(operation, seq_of_parameters, many=True)
 
 
+class _BeginFirstSSCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's server-side cursor (its own trips), after the pending BEGIN: SQLAlchemy creates
+    the cursor before it begins the transaction, so the BEGIN is looked for at execute time."""
+
+    __slots__ = ()
+
+    def execute(self, operation: str, parameters: Any = None) -> None:
+        self._adapt_connection.send_pending_begin()
+        super().execute(operation, parameters)
+
+
 class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ("_pending_begin",)
 
@@ -99,12 +111,15 @@ class _OneTripConnection(AsyncAdapt_aiosqlite_connection):
         connection its pool has lent out)."""
         return bool(self._connection._conn.in_transaction)
 
+    def send_pending_begin(self) -> None:
+        """BEGIN now, in a trip of its own, if it is still to be sent (server-side cursors)."""
+        begin = self.take_pending_begin()
+        if begin is not None:
+            self.await_(self._connection._execute(_run, self._connection._conn, begin, None, False))
+
     def cursor(self, server_side: bool = False):
         if server_side:
-            begin = self.take_pending_begin()
-            if begin is not None:  # that cursor makes its own trips: BEGIN first, on its own
-                self.await_(self._connection.execute(begin))
-            return super().cursor(server_side=True)
+            return _BeginFirstSSCursor(self)
         return _OneTripCursor(self)
 
     def commit(self) -> None:

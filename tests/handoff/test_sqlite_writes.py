@@ -181,3 +181,15 @@ async def test_a_failed_write_transaction_is_still_rolled_back(service):
     async with ctx.transaction() as session:  # and the writer is usable (no transaction left open)
         await session.execute(text("UPDATE agents SET capacity = capacity + 1 WHERE username = 'logi1'"))
     assert await capacity() == before + 1
+
+
+async def test_a_streamed_result_runs_inside_the_transaction(service):
+    """SQLAlchemy creates a server-side cursor before it begins the transaction: the pending BEGIN
+    must still go first (else the statement would run outside any transaction)."""
+    async with service.ctx.writer.connect() as connection:
+        result = await connection.stream(text("SELECT username FROM agents ORDER BY id"))
+        assert [row[0] async for row in result] == ["logi1", "logi2", "ret1"]
+        sqlite_connection = connection.sync_connection.connection.dbapi_connection._connection._conn
+        assert sqlite_connection.in_transaction
+        await connection.rollback()
+        assert not sqlite_connection.in_transaction
