@@ -43,6 +43,7 @@ from aiohttp import web
 
 from bench.common import (ROOT, load_average, machine, print_table, start_profile, summarize_profile,
                           summary_ms, write_result)
+from bench.shopper_socket import SocketNotOpened, shopper_socket
 from tests import services
 
 STUB_REPLY = "亲，您好！小美在的，请问有什么可以帮您？"
@@ -118,39 +119,22 @@ class Run:
 async def via_service(http: aiohttp.ClientSession, svc: Services, lines: list[str], run: Run,
                       args: argparse.Namespace, rng: random.Random) -> None:
     """One shopper on /ws/shopper, as the widget (and bench/shoppers.py) does it."""
-    async with http.post(f"{svc.handoff_url}/api/shopper/conversations") as r:
-        if r.status != 201:
-            run.error(f"create HTTP {r.status}")
-            return
-        chat = await r.json()
-    ws = await http.ws_connect(
-        f"{svc.handoff_url}/ws/shopper?conversation_id={chat['conversation_id']}&token={chat['token']}")
-    frames: asyncio.Queue = asyncio.Queue()
-
-    async def reader() -> None:
-        async for frame in ws:
-            if frame.type == aiohttp.WSMsgType.TEXT:
-                frames.put_nowait(frame.json())
-        frames.put_nowait({"type": "closed"})
-
-    reading = asyncio.ensure_future(reader())
     try:
-        for text in lines:
-            while not frames.empty():
-                frames.get_nowait()
-            started = time.perf_counter()
-            await ws.send_json({"type": "message", "text": text})
-            run.sent += 1
-            error = await _bot_answer(frames, started, run, args.reply_timeout)
-            if error:
-                run.error(error)
-                if error == "socket closed":
-                    break
-            await asyncio.sleep(rng.uniform(*args.think))
-    finally:
-        await ws.close()
-        reading.cancel()
-        await asyncio.gather(reading, return_exceptions=True)
+        async with shopper_socket(http, svc.handoff_url) as (ws, frames):
+            for text in lines:
+                while not frames.empty():
+                    frames.get_nowait()
+                started = time.perf_counter()
+                await ws.send_json({"type": "message", "text": text})
+                run.sent += 1
+                error = await _bot_answer(frames, started, run, args.reply_timeout)
+                if error:
+                    run.error(error)
+                    if error == "socket closed":
+                        break
+                await asyncio.sleep(rng.uniform(*args.think))
+    except SocketNotOpened as exc:
+        run.error(str(exc))
 
 
 async def _bot_answer(frames: asyncio.Queue, started: float, run: Run, timeout: float) -> str | None:

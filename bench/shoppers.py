@@ -48,6 +48,7 @@ from sqlalchemy import bindparam, create_engine, text
 
 from bench.common import (ROOT, file_sha256, load_average, machine, print_table, rss_mb, start_profile,
                           summarize_profile, summary_ms, write_result)
+from bench.shopper_socket import SocketNotOpened, shopper_socket
 from bench.stack import MODEL, BenchStack, running_stack
 
 SCRIPTS: dict[str, list[str]] = {
@@ -131,60 +132,38 @@ async def via_handoff(http: aiohttp.ClientSession, stack: BenchStack, shopper: S
                       args: argparse.Namespace, deadline: float, rng: random.Random) -> None:
     """One shopper on the storefront WebSocket."""
     try:
-        async with http.post(f"{stack.handoff_url}/api/shopper/conversations") as r:
-            if r.status != 201:
-                run.error(f"create HTTP {r.status}")
-                return
-            chat = await r.json()
-        ws = await http.ws_connect(
-            f"{stack.handoff_url}/ws/shopper?conversation_id={chat['conversation_id']}&token={chat['token']}")
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-        status = getattr(exc, "status", None)
-        run.error(f"connect {type(exc).__name__}" + (f" HTTP {status}" if status else ""))
-        return
-    frames: asyncio.Queue = asyncio.Queue()
-
-    async def reader() -> None:
-        async for frame in ws:
-            if frame.type == aiohttp.WSMsgType.TEXT:
-                frames.put_nowait(frame.json())
-        frames.put_nowait({"type": "closed"})
-
-    reading = asyncio.ensure_future(reader())
-    try:
-        for text_ in shopper.messages:
-            if time.monotonic() > deadline:
-                break
-            while not frames.empty():
-                frames.get_nowait()
-            started = time.perf_counter()
-            try:
-                await ws.send_json({"type": "message", "text": text_})
-            except (ConnectionResetError, RuntimeError):
-                run.error("socket closed by the service")
-                break
-            run.sent += 1
-            reply = await _bot_reply(frames, started, args.reply_timeout)
-            for event in reply.notes:
-                run.note(event)
-            if reply.first_seconds is not None:
-                run.first_frame.append(reply.first_seconds)
-            if reply.echo_seconds is not None:
-                run.echo.append(reply.echo_seconds)
-            if reply.bot_seconds is not None:
-                run.answered(shopper.script, reply.bot_seconds)
-            else:
-                run.error(reply.error or "no answer")
-            if reply.handed_off:
-                run.handed_off += 1
-                break
-            if reply.error in ("socket closed", "socket closed by the service"):
-                break
-            await asyncio.sleep(rng.uniform(*args.think))
-    finally:
-        await ws.close()
-        reading.cancel()
-        await asyncio.gather(reading, return_exceptions=True)
+        async with shopper_socket(http, stack.handoff_url) as (ws, frames):
+            for text_ in shopper.messages:
+                if time.monotonic() > deadline:
+                    break
+                while not frames.empty():
+                    frames.get_nowait()
+                started = time.perf_counter()
+                try:
+                    await ws.send_json({"type": "message", "text": text_})
+                except (ConnectionResetError, RuntimeError):
+                    run.error("socket closed by the service")
+                    break
+                run.sent += 1
+                reply = await _bot_reply(frames, started, args.reply_timeout)
+                for event in reply.notes:
+                    run.note(event)
+                if reply.first_seconds is not None:
+                    run.first_frame.append(reply.first_seconds)
+                if reply.echo_seconds is not None:
+                    run.echo.append(reply.echo_seconds)
+                if reply.bot_seconds is not None:
+                    run.answered(shopper.script, reply.bot_seconds)
+                else:
+                    run.error(reply.error or "no answer")
+                if reply.handed_off:
+                    run.handed_off += 1
+                    break
+                if reply.error in ("socket closed", "socket closed by the service"):
+                    break
+                await asyncio.sleep(rng.uniform(*args.think))
+    except SocketNotOpened as exc:
+        run.error(str(exc))
 
 
 @dataclass
