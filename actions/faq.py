@@ -8,6 +8,7 @@ rasa/core/nlg/response.py ``_response_variables``).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -42,8 +43,34 @@ def selected_faq_key(latest_message: Dict[Text, Any]) -> Optional[Text]:
     return key
 
 
+# 电饭煲呢 / 那破壁机呢？ / 羽绒服也是吗: the same question about something else, after an answer.
+# Short, and nothing but "that thing" and a particle: a longer message asks something new.
+_ELLIPTICAL_FOLLOW_UP = re.compile(
+    r"(那|那么|那个|还有|再问下)?\s*[^,.!?，。！？、为怎什么没不还吗啥哪几多谁咋]{1,10}?"
+    r"(呢|咧|嘞|也是吗|也一样吗|也这样吗)\s*[?？~～!！.。]*")
+
+
+def follow_up_faq_key(tracker: Tracker) -> Optional[Text]:
+    """The FAQ key of the shopper's previous message when the latest one only asks the same
+    about something else (空气炸锅几天发货 → 电饭煲呢); None otherwise. The shop's policy
+    answers are the same for every product, so the previous answer is the answer."""
+    latest = tracker.latest_message or {}
+    if (latest.get("intent") or {}).get("name") == "faq":
+        return None
+    if not _ELLIPTICAL_FOLLOW_UP.fullmatch((latest.get("text") or "").strip()):
+        return None
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return None
+    previous = users[-2].get("parse_data") or {}
+    if (previous.get("intent") or {}).get("name") != "faq":
+        return None
+    return selected_faq_key(previous)
+
+
 class ActionAnswerFaq(Action):
-    """Utters `utter_faq/<key>` with the policy figures filled in."""
+    """Utters `utter_faq/<key>` with the policy figures filled in; a short follow-up such as
+    电饭煲呢 (read as inform) gets the previous message's answer again."""
 
     def name(self) -> Text:
         return "action_answer_faq"
@@ -51,7 +78,7 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        key = selected_faq_key(tracker.latest_message or {})
+        key = follow_up_faq_key(tracker) or selected_faq_key(tracker.latest_message or {})
         response = f"utter_{key}" if key else None
         known = (domain or {}).get("responses", {})
         if response is None or (known and response not in known):

@@ -1,4 +1,5 @@
-"""The rules around a deny inside return_form/exchange_form, checked without a trained model.
+"""Dialogue rules checked without a trained model: a deny inside return_form/exchange_form, and a
+short follow-up after an FAQ answer.
 
 RulePolicy alone is trained in memory on domain.yml + data/stories (it raises on incomplete or
 contradicting rules, as `rasa train` would) and asked what comes next in the conversations
@@ -95,3 +96,16 @@ def test_deny_at_confirmation_is_still_a_no(rules, form, slot, confirm, submit, 
     assert next_action(rules, events) == form
     events += [ActionExecuted(form), SlotSet("requested_slot", None), ActiveLoop(None)]
     assert next_action(rules, events) == submit
+
+
+def test_a_follow_up_read_as_inform_after_an_faq_answer_goes_back_to_the_faq_action(rules):
+    """空气炸锅几天发货 → 电饭煲呢 (inform): action_answer_faq decides whether it is a follow-up."""
+    from rasa.shared.core.events import ActionExecuted, UserUttered
+
+    faq = [ActionExecuted("action_listen"), UserUttered("空气炸锅几天发货", {"name": "faq", "confidence": 1.0}),
+           ActionExecuted("action_answer_faq"), ActionExecuted("action_listen"),
+           UserUttered("电饭煲呢", {"name": "inform", "confidence": 0.99})]
+    assert next_action(rules, faq) == "action_answer_faq"
+    # Outside that moment an inform is not an FAQ question.
+    alone = [ActionExecuted("action_listen"), UserUttered("电饭煲呢", {"name": "inform", "confidence": 0.99})]
+    assert next_action(rules, alone) != "action_answer_faq"
