@@ -60,12 +60,13 @@ def follow_up_faq_key(tracker: Tracker) -> Optional[Text]:
     if not _ELLIPTICAL_FOLLOW_UP.fullmatch((latest.get("text") or "").strip()):
         return None
     users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) < 2:
-        return None
-    previous = users[-2].get("parse_data") or {}
-    if (previous.get("intent") or {}).get("name") != "faq":
-        return None
-    return selected_faq_key(previous)
+    for earlier in reversed(users[:-1]):  # 空气炸锅几天发货 → 电饭煲呢 → 那破壁机呢: back to the question
+        parse = earlier.get("parse_data") or {}
+        if (parse.get("intent") or {}).get("name") == "faq":
+            return selected_faq_key(parse)
+        if not _ELLIPTICAL_FOLLOW_UP.fullmatch((earlier.get("text") or "").strip()):
+            return None
+    return None
 
 
 class ActionAnswerFaq(Action):

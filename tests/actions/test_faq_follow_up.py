@@ -56,3 +56,15 @@ async def test_a_follow_up_after_an_unsure_faq_answer_is_not_repeated() -> None:
 async def test_a_real_faq_question_is_answered_by_its_own_key() -> None:
     tracker = _tracker(_user("空气炸锅几天发货", "faq", "faq/ship_time"), _user("新疆呢", "faq", "faq/remote_area"))
     assert await _answer(tracker) == ["utter_faq/remote_area"]
+
+
+async def test_a_second_follow_up_in_a_row_still_gets_the_answer() -> None:
+    tracker = _tracker(_user("空气炸锅几天发货", "faq", "faq/ship_time"), _user("电饭煲呢", "inform"),
+                       _user("那破壁机呢", "inform"))
+    assert await _answer(tracker) == ["utter_faq/ship_time"]
+
+
+async def test_a_follow_up_after_another_kind_of_message_is_not_an_faq_follow_up() -> None:
+    tracker = _tracker(_user("空气炸锅几天发货", "faq", "faq/ship_time"), _user("我的订单到哪了", "track_shipment"),
+                       _user("电饭煲呢", "inform"))
+    assert follow_up_faq_key(tracker) is None
