@@ -109,16 +109,7 @@ async def test_claim_waits_for_another_process_holding_the_write_lock(service_fa
 async def test_a_statement_is_one_trip_to_the_driver_thread(service, monkeypatch):
     """handoff/sqlite_driver.py: SQLAlchemy 1.4's own aiosqlite adapter makes 3-4 per statement, and
     on a busy machine each trip (two context switches) costs more than SQLite itself."""
-    import aiosqlite
-
-    trips: list[str] = []
-    original = aiosqlite.Connection._execute
-
-    async def counted(self, fn, *args, **kwargs):
-        trips.append(getattr(fn, "__name__", repr(fn)))
-        return await original(self, fn, *args, **kwargs)
-
-    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    trips = _count_trips(monkeypatch)
     async with service.ctx.transaction() as session:
         await session.execute(text("SELECT 1"))  # the transaction has begun
         trips.clear()
