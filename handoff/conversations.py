@@ -54,7 +54,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .auth import new_token, token_hash
@@ -260,11 +260,11 @@ async def messages_after(ctx: Context, conversation_id: str, after_id: int = 0, 
     """Messages with id > ``after_id``, oldest first (how clients resume)."""
     rows = await ctx.run_read(lambda connection: connection.execute(
         _MESSAGES_AFTER, {"c": conversation_id, "after": after_id, "limit": limit}).all())
-    return [message_dict(m.id, m.conversation_id, m.sender, m.text, m.created_at, agent_id=m.agent_id,
-                         agent_name=m.agent_name, extra=loads(m.extra, None)) for m in rows]
+    return [message_json(m) for m in rows]
 
 
-def message_json(message: Message) -> dict[str, Any]:
+def message_json(message: Message | Row) -> dict[str, Any]:
+    """A stored message (an ORM object, or a row with the same columns) as clients get it."""
     return message_dict(message.id, message.conversation_id, message.sender, message.text, message.created_at,
                         agent_id=message.agent_id, agent_name=message.agent_name, extra=loads(message.extra, None))
 
