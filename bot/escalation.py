@@ -427,6 +427,49 @@ def _same_answer_again(view: ConversationView, settings: EscalationSettings) -> 
     return all(words & _word_pairs(t.text) for t in recent[:-1])
 
 
+# 我问的是… / 就问能不能… / 我只想知道…: the shopper states once more what they asked.
+_RESTATES = re.compile(r"我(就|只|是|就是)?(问|想问|要问)的(是|就是)|我(就|只)?是(问|想问)|^(就|我就|我只|只)(问|想问|想知道)|我(就|只)想知道")
+
+
+# What kind of answer a question wants. 运费多少 / 运费险怎么用 are two questions on one topic;
+# 能预约周末送货吗 / 指定周末配送行不行 is one question asked twice.
+_QUESTION_KINDS = {
+    "yes_no": re.compile(r"吗|嘛|[能会要可]不[能会要可]|行不行|好不好|有没有|是不是|对不对|可不可以|不$|没$"),
+    "how": re.compile(r"怎么|怎样|咋|如何|步骤|方法"),
+    "which": re.compile(r"哪|什么|啥|多少|几|多久|多长|多大|多重"),
+    "who": re.compile(r"谁"),
+    "why": re.compile(r"为什么|为啥|为何|凭什么"),
+}
+
+
+def _question_kinds(text: str) -> set[str]:
+    text = normalise(text).text
+    return {kind for kind, pattern in _QUESTION_KINDS.items() if pattern.search(text)}
+
+
+def _restated_unanswered(view: ConversationView, settings: EscalationSettings) -> bool:
+    """The third message asks again what the first asked (its words, or 我问的是…), and the bot
+    did not settle it: it did not understand one of them, or gave a different kind of answer
+    each time (能预约周末送货吗 / 周六日可以送吗 / 指定周末配送行不行, read as three requests)."""
+    n = settings.same_request_in_a_row
+    if n <= 2 or len(view.turns) < n:
+        return False
+    recent = view.turns[-n:]
+    last = recent[-1]
+    if (last.intent in _CLOSING_INTENTS or any(_acknowledges(t) for t in recent) or _is_follow_up(last)
+            or _about_different_things(recent)):
+        return False
+    restates = bool(_RESTATES.search(normalise(last.text).text))
+    if not restates:
+        if not _word_pairs(last.text) & _word_pairs(recent[0].text):
+            return False
+        first_kinds, last_kinds = _question_kinds(recent[0].text), _question_kinds(last.text)
+        if first_kinds and last_kinds and not first_kinds & last_kinds:
+            return False  # the same topic, another question
+    requests = {t.request for t in recent}
+    return restates or len(requests) > 1 or any(_not_understood(t, settings) for t in recent[:-1])
+
+
 def _asked_before(view: ConversationView) -> bool:
     """An earlier turn shares words with the latest one (the same topic asked again)."""
     if len(view.turns) < 2 or view.last is None:
@@ -528,7 +571,8 @@ def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
     if cues.human_request:
         return f"text={cues.human_request}"
     if intent and settings.intent_reasons.get(intent) == "explicit_request":
-        if cues.human_neutral:  # 人工智能, 人工倒垃圾: not about our agents
+        # 人工智能, 人工倒垃圾: not about our agents; 人工几点上班 / 以后找人工在哪点: about them.
+        if cues.human_neutral or cues.human_asked_about:
             return None
         # 你们的服务好好呀 read as "服务" = a person: praise that names no person is no request
         # (human agent please, 谢谢 is one).
@@ -590,6 +634,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("loop", "same words, not understood"))
     elif _same_answer_again(view, settings):
         found.append(("loop", "same answer twice, asked again"))
+    elif _restated_unanswered(view, settings):
+        found.append(("loop", "asked a third time, not settled"))
     elif cues.repeated_asking and len(view.turns) >= 2:
         # "我都问了三遍了": the shopper says they are going round in circles (here or before
         # they came in); as the opening line it is only background, so not alone.

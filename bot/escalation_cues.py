@@ -18,7 +18,8 @@ from bot.textnorm import normalise
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
 FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_asking", "asks_again", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
-              "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral")
+              "refund_words", "overdue", "dispute", "human_request", "human_negated", "human_neutral",
+              "human_asked_about")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
 _HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担心")
@@ -27,6 +28,10 @@ _DENIED_BEFORE = re.compile(r"(没有|并没有|没|不是|不用|不需要|无�
 _ASKED_ABOUT = re.compile(r"如果|万一|假如|要是")
 # 卡了两天 / 昨天就该到了: a delay of a day or two, unless the parcel is said to be gone.
 _SHORT_DELAY = re.compile(r"(?<![十几0-9])(一|两|二|1|2|半)(天|日)|今天|昨天")
+# 好慢啊 物流一直卡在中转站: slow or stuck with no wait stated is a delay the bot tracks;
+# 卡在中转站一个礼拜了 says how long, and a long wait may be a lost parcel.
+_STUCK = re.compile(r"卡在|卡住|不动|没更新|不更新|没动静|停在|好慢|太慢|很慢|慢死|龟速|慢吞吞")
+_WAITED = re.compile(r"(\d+|[一二三四五六七八九十两几半多好]+)个?(天|日|周|星期|礼拜|月)|很久|好久|这么久|老半天")
 _GONE = re.compile(r"丢|不见|找不到|没收到|签收|弄没|被人拿")
 # 是我看错了 / 搞错了: the shopper withdraws what they reported.
 _MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了|误会了")
@@ -134,12 +139,14 @@ class TextSignals:
     human_request: str | None = None
     human_negated: str | None = None
     human_neutral: str | None = None
+    # 人工客服几点上班 / 你是真人还是机器人: asks about agents, wants none now.
+    human_asked_about: str | None = None
     problem_groups: list[str] = field(default_factory=list)
     request_groups: list[str] = field(default_factory=list)
     multi_issue: bool = False
     # The message asks about a possibility (万一丢了会补发吗), it does not report a case.
     asked_about: bool = False
-    # The parcel is a day or two late, and not said to be gone.
+    # The parcel is a day or two late, or slow/stuck with no wait stated, and not said to be gone.
     short_delay: bool = False
 
 
@@ -162,16 +169,19 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         damage=book.find("damage", text),
         not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
         dispute=_reported(book, "dispute", text),
-        human_request=book.find("human_request", text),
+        human_request=book.find("human_request", _without(book, "human_asked_about", text)),
         human_negated=book.find("human_negated", text),
         human_neutral=book.find("human_neutral", text),
+        human_asked_about=book.find("human_asked_about", text),
     )
     found.asked_about = bool(_ASKED_ABOUT.match(text))
-    found.short_delay = bool(_SHORT_DELAY.search(text)) and not _GONE.search(text)
+    found.short_delay = bool(_SHORT_DELAY.search(text) or (_STUCK.search(text) and not _WAITED.search(text))
+                             ) and not _GONE.search(text)
     found.overdue = book.find("overdue", text)
     if found.overdue and book.find("refund_words", text):
         found.refund_overdue = found.overdue
-    spans = book.problem_spans(text)
+    # 要是压坏了怎么处理 asks about a problem; 东西没有坏 denies one: neither is a problem to settle.
+    spans = [sp for sp in book.problem_spans(text) if not _denied_or_asked_about(text[:sp[1]])]
     groups = list(dict.fromkeys(g for g, _, _ in spans))
     found.problem_groups = groups
     if not found.damage:
@@ -197,6 +207,12 @@ def _several_problems(text: str, book: CueBook, spans: list[tuple[str, int, int]
         return True
     things = len(groups) + len(requests)
     return bool(groups) and (things >= 3 or (things >= 2 and book.enumerates(text)))
+
+
+def _without(book: CueBook, name: str, text: str) -> str:
+    """The text with every match of list ``name`` blanked out (so other lists skip those words)."""
+    pattern = book.lists.get(name)
+    return pattern.sub(lambda m: " " * len(m.group(0)), text) if pattern is not None else text
 
 
 def _first_match_unless(book: CueBook, name: str, text: str, cancelled: Callable[[str], bool]) -> str | None:
