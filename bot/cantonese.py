@@ -23,6 +23,9 @@ PHRASES: dict[str, str] = {
     "琴日": "昨天", "寻日": "昨天", "听日": "明天", "今日": "今天", "佢哋": "他们", "我哋": "我们",
     "你哋": "你们", "咁样": "这样", "咩事": "何事", "搞掂": "搞定", "冇问题": "没问题",
 }
+# Phrases that are also the start of a Mandarin word: 好耐 (Cantonese 好久) is not 好耐心, 好耐用,
+# 好耐看, 好耐穿, 好耐磨, 好耐脏 (praise of patience and durability).
+GUARDS: dict[str, str] = {"好耐": "(?![心用看穿磨脏热寒洗摔晒火])"}
 CHARS: dict[str, str] = {
     "唔": "不", "冇": "没", "咗": "了", "嘅": "的", "佢": "他", "哋": "们", "喺": "在", "睇": "看",
     "搵": "找", "揾": "找", "嚟": "来", "啲": "些", "畀": "给", "俾": "给", "攞": "拿",
@@ -32,7 +35,7 @@ CHARS: dict[str, str] = {
 @lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
     keys = sorted(PHRASES, key=len, reverse=True) + list(CHARS)
-    return re.compile("|".join(map(re.escape, keys)))
+    return re.compile("|".join(re.escape(key) + GUARDS.get(key, "") for key in keys))
 
 
 def to_mandarin(text: str) -> str:

@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.emotion_lexicon import NEGATION_FILLERS, Entry, Lexicon, cached_lexicon
-from bot.textnorm import is_emoji, normalise
+from bot.textnorm import clause_gaps, is_emoji, normalise
 
 EMOTION = "emotion"
 RAW_TEXT = "text_raw"
@@ -114,6 +114,20 @@ _COMMITMENT = re.compile(r"我们?(要|就|会|想)|想要|准备|打算|必须|
 _URGING_CUES = frozenset({"急", "急用", "着急", "赶紧", "尽快", "快点", "快一点", "能快点", "快些", "催"})
 _POLITE = re.compile(r"亲|哈|呀|吧|哦|噢|啦|嘛|拜托|麻烦|谢谢|辛苦|求求")
 POLITE_URGING_CAP = 0.3
+# Exasperation (服了, 心累, 崩溃; exasperation.txt) next to a complaint (服了 每次都说在处理) is
+# anger on its own; alone (服了) it stays frustration.
+EXASPERATION_IN_COMPLAINT = 0.45
+# An ultimatum (看着办, 最好给我个解释; ultimatums.txt) with a lever anywhere in the message
+# (我微博好几万粉丝, 我老公是做律师的, 差评写好了; levers.txt) is a threat.
+ULTIMATUM_THREAT_WEIGHT = 0.5
+# 孩子吃了 / 宝宝一直拿它喝水 (tag ``exposure``) is a safety case only when the message also says
+# something is wrong: another hazard or symptom cue, or one of these. 孩子吃了说好吃 is praise.
+_EXPOSURE_CONCERN = re.compile(
+    r"有毒|毒性|中毒|有害|致癌|有没有事|会不会有事|有事吗|没事吧|要紧|医院|送医|急诊|洗胃|催吐|120|"
+    r"不舒服|难受|(内胆|杯|碗|锅|奶瓶|餐具|勺|筷|水壶|饭盒|涂层)[^,.!?;]{0,4}(掉漆|掉色|脱落|起皮|剥落|生锈)")
+# A review already written and held over the shop (差评我已经写好了, 写好的差评): no question about
+# reviews, whatever else the clause asks.
+_REVIEW_WRITTEN = re.compile(r"差评[^,.!?;]{0,4}(写好|编辑好|准备好|拟好|打好|写完)了|(写好|编辑好|准备好|拟好)了?的差评")
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 
 
@@ -141,6 +155,8 @@ class _Hit:
     weight: float
     negated: bool = False
     boost: str = ""
+    # Why a cue was set aside without a negator (``unconcerned``: 孩子吃了 with nothing wrong).
+    dropped: str = ""
 
 
 def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -182,7 +198,7 @@ def _is_negated(text: str, hit: _Hit, lex: Lexicon) -> bool:
 
 def _is_hypothetical(text: str, hit: _Hit) -> bool:
     """会过敏吗 / 担心漏电: a question about a risk, not a report of one."""
-    if hit.entry.tag == "event":
+    if hit.entry.tag in ("event", "exposure"):
         return False
     left, right = _clause_bounds(text, hit.start, hit.end)
     clause = text[left:right]
@@ -202,6 +218,8 @@ def _is_review_question(text: str, hit: _Hit) -> bool:
     left, right = _clause_bounds(text, hit.start, hit.end)
     clause = text[left:right]
     if any(marker in clause for marker in _RHETORICAL_BEFORE) or _REVIEW_THREAT_BEFORE.search(text[left:hit.start]):
+        return False
+    if _REVIEW_WRITTEN.search(clause):
         return False
     asks = clause.endswith(_RHETORICAL_END + ("呢",)) or text[right:right + 1] == "?"
     if asks or any(marker in clause for marker in _REVIEW_QUESTION):
@@ -260,8 +278,27 @@ def _about_someone_else(text: str, hit: _Hit, lex: Lexicon) -> bool:
         return True  # 在别家买东西打过12315: the goods and the complaint are theirs
     if _SHOP_WORDS.search(clause):
         return False
+    if _story_about_another_shop(text, left):
+        return True  # 之前在别的店买到过山寨货 投诉到12315才退: the story goes on
     return (hit.entry.category in ("negative", "abuse", "context", "impatience") and lex.offtopic_regex is not None
             and bool(lex.offtopic_regex.search(clause)))
+
+
+def _story_about_another_shop(text: str, clause_start: int) -> bool:
+    """The nearest earlier clause that names a shop or shop things names another shop: a clause
+    that names none (投诉到12315才退) continues that story. 别家都发了 我的快递还没动 is ours again."""
+    end = clause_start - 1
+    while end > 0:
+        left, _ = _clause_bounds(text, end - 1, end - 1)
+        clause = text[left:end]
+        if _OUR_SHOP.search(clause):
+            return False
+        if _OTHER_SHOP.search(clause):
+            return True
+        if _SHOP_WORDS.search(clause):
+            return False
+        end = left - 1
+    return False
 
 
 def _mark_resolved(text: str, hits: list[_Hit]) -> None:
@@ -366,6 +403,10 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     lex = lexicon or cached_lexicon()
     text = (text or "").lower()
     raw = raw if raw is not None else text
+    plain = text
+    gaps = _gaps(text, raw, signals)
+    if gaps:  # 服了 每次问都说在处理: the shopper's spaces end clauses as commas do
+        text = "".join(" " + ch if i in gaps else ch for i, ch in enumerate(plain))
     reading = Reading()
     hits = _scan(text, lex)
     for e in dict.fromkeys(_emoji(raw, signals, lex)):  # 👏 is ironic praise too
@@ -388,6 +429,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     _mark_general_questions(text, hits, reading)
     _mark_resolved(text, hits)
     _mark_off_topic(text, hits, lex, reading)
+    _mark_unconcerned_exposure(text, hits)
+    hits.extend(_ultimatum_threats(text, hits, lex))
 
     complaint = any(
         not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
@@ -396,6 +439,15 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     )
     failure = any(not h.negated and h.entry.category in ("abuse", "negative", "threat", "context")
                   for h in hits)
+    # Another complaint besides the exasperation words themselves (服了 + 一个礼拜了); a cue on the
+    # same characters (第二次 inside 这是第二次了) is the same words, not another complaint.
+    exasperated = [(h.start, h.end) for h in hits if h.entry.tag == "exasperation" and not h.negated]
+    other_complaint = bool(exasperated) and any(
+        not h.negated and h.entry.tag != "exasperation"
+        and not any(s < h.end and h.start < e for s, e in exasperated) and (
+            h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
+            or (h.entry.category == "impatience" and h.weight >= 0.1))
+        for h in hits)
     evidence: list[_Hit] = []
     praise: list[str] = []
     for hit in hits:
@@ -404,6 +456,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             if cat in ("praise", "ironic"):
                 evidence.append(_Hit(hit.start, hit.end, Entry("negative", NEGATED_PRAISE_WEIGHT, "不" + hit.entry.name),
                                      NEGATED_PRAISE_WEIGHT))
+            elif hit.dropped == "unconcerned":
+                reading.cues.append(f"exposure:{hit.entry.name}")  # 孩子吃了 with nothing wrong
             elif cat != "context" and not {f"offtopic:{hit.entry.name}", f"question:{hit.entry.name}",
                                            f"place:{hit.entry.name}"} & set(reading.cues):
                 reading.cues.append(f"negated:{hit.entry.name}")
@@ -430,6 +484,9 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     for hit in evidence:
         cat = hit.entry.category
         weight = hit.weight
+        if hit.entry.tag == "exasperation" and other_complaint and weight < EXASPERATION_IN_COMPLAINT:
+            weight = EXASPERATION_IN_COMPLAINT
+            reading.cues.append(f"exasperation:{hit.entry.name}")
         if cat in ("abuse", "negative", "impatience"):
             word, factor = _intensifier_before(text, hit, lex)
             if factor > 1.0:
@@ -448,7 +505,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     if w:
         reading.cues.append(f"punct:{mark}")
         weights.append(w)
-    unit, w = _repetition(text)
+    unit, w = _repetition(plain)
     if w:
         reading.cues.append(f"repeat:{unit}")
         weights.append(w)
@@ -483,6 +540,50 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     return reading
 
 
+def _gaps(text: str, raw: str, signals: dict[str, Any] | None) -> set[int]:
+    """Where the shopper's spaces or emoji separated two phrases (bot.textnorm.clause_gaps): from
+    the normaliser's signals, or worked out again from the raw text when they are missing."""
+    gaps = signals.get("clause_gaps") if signals else None
+    if not isinstance(gaps, list):
+        if raw == text or not any(ch.isspace() or is_emoji(ch) for ch in raw):
+            return set()
+        result = normalise(raw)
+        if result.text.lower() != text:
+            return set()
+        gaps = clause_gaps(raw, result)
+    return {g for g in gaps if isinstance(g, int) and 0 < g < len(text)}
+
+
+def _mark_unconcerned_exposure(text: str, hits: list[_Hit]) -> None:
+    """孩子吃了 alone is no incident (孩子吃了说好吃): it counts with a hazard or symptom cue, or
+    a worry about harm (有没有毒, 会不会有事, 医院), anywhere in the message."""
+    exposures = [h for h in hits if h.entry.category == "safety" and h.entry.tag == "exposure" and not h.negated]
+    if not exposures:
+        return
+    others = any(h.entry.category == "safety" and h.entry.tag != "exposure" and not h.negated
+                 and not _is_hypothetical(text, h) for h in hits)
+    if others or _EXPOSURE_CONCERN.search(text):
+        return
+    for hit in exposures:
+        hit.negated = True
+        hit.dropped = "unconcerned"
+
+
+def _ultimatum_threats(text: str, hits: list[_Hit], lex: Lexicon) -> list[_Hit]:
+    """看着办 / 最好给我个解释 with a lever in the message (粉丝, 律师, 差评写好了): a threat."""
+    if lex.lever_regex is None:
+        return []
+    ultimatums = [h for h in hits if h.entry.tag == "ultimatum" and not h.negated]
+    if not ultimatums:
+        return []
+    lever = lex.lever_regex.search(text)
+    if lever is None:
+        return []
+    first = ultimatums[0]
+    name = f"{first.entry.name}+{lever.group(0)}"
+    return [_Hit(first.start, first.end, Entry("threat", ULTIMATUM_THREAT_WEIGHT, name), ULTIMATUM_THREAT_WEIGHT)]
+
+
 def _polite_urging(text: str, evidence: list[_Hit], cues: list[str]) -> bool:
     """Only urging words (赶紧, 快点, 急急急), punctuation and a friendly word (亲, 哈, 呀, 吧):
     mild impatience however many of them, not anger. A wait (都三天了) or an emoji is more."""
@@ -509,7 +610,7 @@ def _label(reading: Reading, evidence: list[_Hit]) -> str:
 def score_message(raw: str, lexicon: Lexicon | None = None) -> Reading:
     """Normalise ``raw`` as the pipeline does, then score it (tests, tools, fallbacks)."""
     result = normalise(raw or "")
-    return score_text(result.text, raw, {"emoji": result.emoji}, lexicon)
+    return score_text(result.text, raw, {"emoji": result.emoji, "clause_gaps": clause_gaps(raw or "", result)}, lexicon)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

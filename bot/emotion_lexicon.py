@@ -29,6 +29,16 @@ WEIGHTED_FILES = {
     "praise": ("praise", 0.0),
     "neutral": ("neutral", 0.0),
 }
+# Lists whose every entry carries a tag the scorer treats specially (bot/emotion.py):
+# exasperation (服了, 心累) weighs more next to a complaint; an ultimatum (看着办, 最好给我个解释)
+# is a threat when the message names a lever (levers.txt: 粉丝, 律师, 差评 ...).
+TAGGED_FILES = {
+    "exasperation": ("negative", 0.35, "exasperation"),
+    "ultimatums": ("negative", 0.3, "ultimatum"),
+}
+# Line tags: ``event`` (a safety cue that counts inside a question: 孩子误食), ``exposure``
+# (孩子吃了: counts, even in a question, only when the message also says something is wrong).
+LINE_TAGS = ("event", "exposure")
 # Characters allowed between a negator and the cue it cancels (不会给差评,
 # 并不是很生气, 没有要投诉): auxiliaries, degree words, light verbs.
 NEGATION_FILLERS = ("给", "要", "想", "会", "是", "太", "很", "那么", "有", "打算", "就",
@@ -57,15 +67,20 @@ class Lexicon:
     emoji: dict[str, float] = field(default_factory=dict)
     # Subjects outside the shop (追剧, 老公, 考试): anger about them is not about us.
     offtopic: list[str] = field(default_factory=list)
+    # What a shopper can hold over the shop (粉丝, 律师, 差评): with an ultimatum, a threat.
+    levers: list[str] = field(default_factory=list)
     word_regex: re.Pattern[str] | None = None
     intensifier_regex: re.Pattern[str] | None = None
     offtopic_regex: re.Pattern[str] | None = None
+    lever_regex: re.Pattern[str] | None = None
 
     def compile(self) -> "Lexicon":
         self.word_regex = _alternation(self.words)
         self.intensifier_regex = _alternation(self.intensifiers)
         # A separate regex, not the word trie: an off-topic word must never hide a cue.
         self.offtopic_regex = _alternation(self.offtopic)
+        # Separate too: 做律师 is neutral in the word trie (no threat alone) but still a lever.
+        self.lever_regex = _alternation(self.levers)
         self.negators = tuple(sorted(set(self.negators), key=len, reverse=True))
         return self
 
@@ -126,7 +141,7 @@ def _lines(path: Path):
 
 
 def _is_value(token: str) -> bool:
-    if token == "event":
+    if token in LINE_TAGS:
         return True
     try:
         float(token)
@@ -162,13 +177,15 @@ def load_lexicon(directory: str | Path | None = None,
     if not base.is_dir():
         raise FileNotFoundError(f"emotion word lists not found in {base}")
     lex = Lexicon()
-    for stem, (category, default) in WEIGHTED_FILES.items():
+    files = [(stem, category, default, "") for stem, (category, default) in WEIGHTED_FILES.items()]
+    files += [(stem, category, default, tag) for stem, (category, default, tag) in TAGGED_FILES.items()]
+    for stem, category, default, file_tag in files:
         path = base / f"{stem}.txt"
         if not path.exists():
             continue
         for text, value in _lines(path):
-            tag = "event" if value == "event" else ""
-            weight = default if value in (None, "event") else min(max(float(value), 0.0), 0.95)
+            tag = value if value in LINE_TAGS else file_tag
+            weight = default if value is None or value in LINE_TAGS else min(max(float(value), 0.0), 0.95)
             if text.startswith("re:"):
                 entry = Entry(category, weight, text[3:], tag)
                 lex.patterns.append((re.compile(text[3:]), entry))
@@ -176,13 +193,15 @@ def load_lexicon(directory: str | Path | None = None,
                 word = text.lower()
                 lex.words.setdefault(word, []).append(Entry(category, weight, word, tag))
     for text, value in _lines(base / "intensifiers.txt"):
-        lex.intensifiers[text.lower()] = float(value) if value not in (None, "event") else 1.2
+        lex.intensifiers[text.lower()] = float(value) if value is not None and value not in LINE_TAGS else 1.2
     lex.negators = tuple(text for text, _ in _lines(base / "negators.txt"))
     if (base / "offtopic.txt").exists():
         lex.offtopic = [text.lower() for text, _ in _lines(base / "offtopic.txt")]
+    if (base / "levers.txt").exists():
+        lex.levers = [text.lower() for text, _ in _lines(base / "levers.txt")]
     _add_catalogue_names(lex, catalogue_dir)
     for text, value in _lines(base / "emoji.txt"):
-        lex.emoji[text.replace("\ufe0f", "")] = float(value) if value not in (None, "event") else 0.2
+        lex.emoji[text.replace("\ufe0f", "")] = float(value) if value is not None and value not in LINE_TAGS else 0.2
     return lex.compile()
 
 

@@ -20,7 +20,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot import cantonese, textnorm
 from bot.fingerprint import source_digest
-from bot.textnorm import CANTONESE_TO_MANDARIN, normalise
+from bot.textnorm import CANTONESE_TO_MANDARIN, clause_gaps, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,8 @@ class ChineseNormalizer(GraphComponent):
             message.set(RAW_TEXT, raw, add_to_output=True)
             message.set(
                 TEXT_SIGNALS,
-                {"emoji": result.emoji, "max_punct_run": result.max_punct_run},
+                # clause_gaps: where spaces or emoji separated two phrases (the emotion scorer's clauses).
+                {"emoji": result.emoji, "max_punct_run": result.max_punct_run,
+                 "clause_gaps": clause_gaps(raw, result)},
                 add_to_output=True,
             )

@@ -147,3 +147,33 @@ def _drop_spaces(chars: list[str], offsets: list[int]) -> None:
         keep.append(i)
     chars[:] = [chars[i] for i in keep]
     offsets[:] = [offsets[i] for i in keep]
+
+
+# A phrase needs this many characters for the space after it to end a clause: 骗 子 and
+# 我 要 退 货 are spaced-out characters, 服了 每次都说在处理 is two phrases.
+_PHRASE_MIN = 2
+
+
+def clause_gaps(raw: str, result: Normalised) -> list[int]:
+    """Indices of ``result.text`` where the shopper separated two phrases with spaces or emoji.
+
+    Chat users write spaces instead of commas (会过敏吗 我皮肤比较敏感 想买那个修护精华). The
+    normaliser drops spaces next to Chinese characters, which joins such phrases into one
+    clause; these indices let a scorer see the break again. A gap counts only between two
+    chunks of at least two characters, so spaced-out words (骗 子) stay whole.
+    """
+    text, offsets = result.text, result.offsets
+    if len(offsets) != len(text) or len(text) < 2 * _PHRASE_MIN:
+        return []
+    candidates: list[int] = []
+    for i in range(1, len(text)):
+        if text[i].isspace() or text[i - 1].isspace():
+            continue
+        gap = raw[offsets[i - 1] + 1:offsets[i]]
+        if any(ch.isspace() or (is_emoji(ch) and ord(ch) not in (0x200D, 0xFE0F, 0xFE0E, 0x20E3)) for ch in gap):
+            candidates.append(i)
+    if not candidates:
+        return []
+    bounds = [0] + candidates + [len(text)]
+    return [cut for k, cut in enumerate(candidates, start=1)
+            if cut - bounds[k - 1] >= _PHRASE_MIN and bounds[k + 1] - cut >= _PHRASE_MIN]
