@@ -1,0 +1,137 @@
+"""Intent classifier: TF-IDF character and word n-grams with a logistic regression.
+
+Why not DIET's intent head alone: on both held-out sets this linear model was right more often
+(docs/nlu-pipeline.md), trains in seconds and gives the same answer on every training (DIET's
+accuracy moved by 1.7 points between random seeds). DIET still runs before it for entities; this
+component replaces the intent and the intent ranking it set.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Optional
+
+import joblib
+import numpy as np
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT, TEXT_TOKENS
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from bot.fingerprint import source_digest
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "linear_intents.joblib"
+
+
+def _word_ngrams(tokens: list[str], sizes: tuple[int, int]) -> list[str]:
+    """Word n-grams of the tokeniser's words (jieba with our dictionaries)."""
+    grams = []
+    for n in range(sizes[0], sizes[1] + 1):
+        grams += ["\u2581".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return grams
+
+
+def _as_is(features: list[str]) -> list[str]:
+    """Analyzer for features computed beforehand (a module function, so the model pickles)."""
+    return features
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent, IntentClassifier):
+    """Sets the intent and its ranking from a logistic regression over n-grams of the
+    normalised text (characters) and of the tokeniser's words."""
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> Optional[str]:
+        """Retrain when this code changes (Rasa's cache keys on config and data only)."""
+        return source_digest(__file__)
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            "C": 30.0,                 # inverse regularisation; higher = sharper, less smoothed
+            "char_ngrams": [1, 3],     # character n-grams inside words (typos, unseen compounds)
+            "word_ngrams": [1, 2],
+            "max_iter": 3000,
+            "ranking_length": 10,
+        }
+
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+                 model: Optional[dict[str, Any]] = None) -> None:
+        self._config = config
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "LinearIntentClassifier":
+        return cls({**cls.get_default_config(), **config}, model_storage, resource)
+
+    @classmethod
+    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
+        model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("No trained linear intent model in %s; DIET's intents stay.", resource.name)
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, model)
+
+    # ------------------------------------------------------------------ features
+
+    def _texts(self, messages: list[Message]) -> tuple[list[str], list[list[str]]]:
+        sizes = tuple(self._config["word_ngrams"])
+        chars = [(m.get(TEXT) or "").lower() for m in messages]
+        words = [_word_ngrams([t.text.lower() for t in (m.get(TEXT_TOKENS) or [])], sizes) for m in messages]
+        return chars, words
+
+    # ------------------------------------------------------------------ training
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [m for m in training_data.intent_examples if m.get(TEXT) and m.get(INTENT)]
+        intents = [m.get(INTENT) for m in examples]
+        if len(set(intents)) < 2:
+            logger.warning("Fewer than two intents to learn; the linear intent classifier is skipped.")
+            return self._resource
+        chars, words = self._texts(examples)
+        char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self._config["char_ngrams"]),
+                                   sublinear_tf=True)
+        word_vec = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True)
+        features = scipy.sparse.hstack([char_vec.fit_transform(chars), word_vec.fit_transform(words)]).tocsr()
+        classifier = LogisticRegression(C=float(self._config["C"]), max_iter=int(self._config["max_iter"]))
+        classifier.fit(features, intents)
+        self._model = {"char": char_vec, "word": word_vec, "classifier": classifier}
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / MODEL_FILE)
+        return self._resource
+
+    # ------------------------------------------------------------------ inference
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        if self._model is None:
+            return messages
+        scored = [m for m in messages if m.get(TEXT)]
+        if not scored:
+            return messages
+        chars, words = self._texts(scored)
+        features = scipy.sparse.hstack([self._model["char"].transform(chars),
+                                        self._model["word"].transform(words)]).tocsr()
+        classifier: LogisticRegression = self._model["classifier"]
+        probabilities = classifier.predict_proba(features)
+        length = int(self._config["ranking_length"])
+        for message, row in zip(scored, probabilities):
+            order = np.argsort(row)[::-1][:length]
+            ranking = [{"name": str(classifier.classes_[i]), "confidence": float(row[i])} for i in order]
+            message.set(INTENT, dict(ranking[0]), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
