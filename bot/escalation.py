@@ -92,7 +92,14 @@ class EscalationSettings:
     anger_threshold: float = 0.45
     fallbacks_in_a_row: int = 2            # 0 disables; rules may offer a human instead
     same_request_in_a_row: int = 3         # 0 disables
-    intent_min_confidence: float = 0.5
+    # The fallback bound (config.yml FallbackClassifier): an intent the NLU settles on counts here
+    # too. Higher, the rules (complain → action_handoff) acted on intents this policy ignored, so
+    # a withdrawn complaint (投诉建议的入口在哪，想提个建议) at 0.42 still went to a person.
+    intent_min_confidence: float = 0.3
+    # Below this, a handoff intent (complain, request_human, report_lost_package) needs its text to
+    # back it (an upset cue or a problem; a person named; a loss): unsure and unbacked, the bot
+    # answers instead (FAQ or rephrase; tracking for a parcel).
+    intent_sure_confidence: float = 0.5
     handoff_action: str = HANDOFF_ACTION
     reason_slot: str = REASON_SLOT
     fallback_intent: str = "nlu_fallback"
@@ -561,6 +568,24 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
 
 
 _PERSON = re.compile(r"人|客服|小二|agent|human|person|staff|someone")
+_UPSET_CUES = ("negative:", "abuse:", "threat:", "sarcasm:", "safety:", "impatience:", "repeat:")
+_LOSS = re.compile(r"丢|不见|找不到|被人?拿|冒领|没收到|没到")
+
+
+def _unsure_and_unbacked(turn: Turn, reason: str, emotion: Mapping[str, Any], cues: TextSignals,
+                         settings: EscalationSettings) -> bool:
+    """The NLU is unsure of a handoff intent and the words do not back it (a praise or a question
+    read as complain at 0.4): too little to take the shopper away from an answer."""
+    if turn.confidence >= settings.intent_sure_confidence:
+        return False
+    text = normalise(turn.text).text.lower()
+    if reason == "complaint":
+        return not (cues.problem_groups or any(str(c).startswith(_UPSET_CUES) for c in emotion.get("cues") or []))
+    if reason == "lost_parcel":
+        return not (cues.not_received or _LOSS.search(text))
+    if reason == "explicit_request":
+        return not _PERSON.search(text)
+    return False
 
 
 def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
@@ -577,6 +602,8 @@ def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
         # 你们的服务好好呀 read as "服务" = a person: praise that names no person is no request
         # (human agent please, 谢谢 is one).
         if _praise_only(_emotion(turn)) and not _PERSON.search(normalise(turn.text).text.lower()):
+            return None
+        if _unsure_and_unbacked(turn, "explicit_request", _emotion(turn), cues, settings):
             return None
         return f"intent={intent}"
     return None
@@ -611,7 +638,8 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("lost_parcel", cues.not_received))
     intent_reason = settings.intent_reasons.get(intent or "")
     if intent_reason and intent_reason != "explicit_request" and not _intent_withdrawn(
-            intent_reason, emotion, cues, turn.text):
+            intent_reason, emotion, cues, turn.text) and not _unsure_and_unbacked(
+            turn, intent_reason, emotion, cues, settings):
         found.append((intent_reason, f"intent={intent}"))
     if cues.cannot_verify:
         found.append(("verification_failed", cues.cannot_verify))

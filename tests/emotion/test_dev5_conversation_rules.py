@@ -111,3 +111,27 @@ def test_three_questions_on_different_things_or_an_answer_taken_are_not_a_loop()
     events = conversation(("电子发票怎么开", "faq", "faq/invoice"), ("好的 知道了", "affirm"),
                           ("发票抬头写公司的可以吗", "faq", "faq/invoice"))
     assert reason_for(*events) is None
+
+
+def test_an_unsure_complain_intent_needs_words_that_back_it() -> None:
+    assert reason_for(user("想问下你们包装用的是什么材料", "complain", confidence=0.4)) is None
+    assert reason_for(user("包装又压坏了，每次都这样", "complain", confidence=0.4)) is not None
+    assert reason_for(user("这次的包装我有意见", "complain", confidence=0.4)) is None
+    assert reason_for(user("这次的包装我有意见", "complain", confidence=0.9)) == "complaint"
+
+
+def test_an_unsure_request_for_a_person_needs_a_person_named() -> None:
+    assert reason_for(user("这个能再便宜点不", "request_human", confidence=0.4)) is None
+    assert reason_for(user("能不能让你们的人跟我说", "request_human", confidence=0.4)) == "explicit_request"
+
+
+def test_an_unsure_lost_parcel_intent_needs_a_loss() -> None:
+    assert reason_for(user("快递是哪家的", "report_lost_package", confidence=0.4)) is None
+    assert reason_for(user("快递好像丢了", "report_lost_package", confidence=0.4)) == "lost_parcel"
+
+
+def test_a_slowness_simile_is_sarcasm_but_alone_not_anger() -> None:
+    from bot.emotion import score_message
+    alone = score_message("物流比乌龟还慢").as_dict()
+    assert any(c.startswith("sarcasm:") for c in alone["cues"]) and alone["score"] < 0.45
+    assert reason_for(user("真是开眼界了 回个消息比蜗牛还慢", "complain", confidence=0.4)) is not None
