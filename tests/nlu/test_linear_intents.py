@@ -75,3 +75,16 @@ def test_an_untrained_or_empty_message_keeps_the_previous_intent(storage: LocalM
     classifier, _ = trained(storage)
     empty = Message(data={TEXT: ""})
     assert classifier.process([empty])[0].get(INTENT) is None
+
+
+def test_an_unsure_answer_defers_to_a_sure_earlier_classifier(storage: LocalModelStorage) -> None:
+    classifier, _ = trained(storage)
+    vague = message("嗯 那个 东西")                      # nothing this model learned
+    vague.set(INTENT, {"name": "request_human", "confidence": 0.97})
+    assert classifier.process([vague])[0].get(INTENT)["name"] == "request_human"
+    unsure_before = message("嗯 那个 东西")
+    unsure_before.set(INTENT, {"name": "request_human", "confidence": 0.6})
+    assert classifier.process([unsure_before])[0].get(INTENT)["name"] != "request_human"
+    clear = message("快递 到 哪 了")                     # this model is sure: it decides
+    clear.set(INTENT, {"name": "greet", "confidence": 0.99})
+    assert classifier.process([clear])[0].get(INTENT)["name"] == "track_shipment"
