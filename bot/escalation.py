@@ -601,9 +601,10 @@ def _wants_human(turn: Turn, intent: Optional[str], cues: TextSignals,
             return None
         # 你们的服务好好呀 read as "服务" = a person: praise that names no person is no request
         # (human agent please, 谢谢 is one).
-        if _praise_only(_emotion(turn)) and not _PERSON.search(normalise(turn.text).text.lower()):
+        emotion = _emotion(turn)
+        if _praise_only(emotion) and not _PERSON.search(normalise(turn.text).text.lower()):
             return None
-        if _unsure_and_unbacked(turn, "explicit_request", _emotion(turn), cues, settings):
+        if _unsure_and_unbacked(turn, "explicit_request", emotion, cues, settings):
             return None
         return f"intent={intent}"
     return None

@@ -156,6 +156,8 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     # The tracker keeps what the shopper typed (Traditional, full width ...): normalise here too,
     # or 扣了兩次 would miss 扣了两次. Normalising normalised text changes nothing.
     text = normalise(text or "").text.lower()
+    # 人工客服几点上班 asks about agents: those words do not count as asking for one.
+    about_agents = book.find("human_asked_about", text)
     found = TextSignals(
         double_charge=None if _MISREAD.search(text) else _reported(book, "double_charge", text),
         bot_not_helping=_unless_taken_back(book, "bot_not_helping", text),
@@ -169,10 +171,10 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         damage=book.find("damage", text),
         not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
         dispute=_reported(book, "dispute", text),
-        human_request=book.find("human_request", _without(book, "human_asked_about", text)),
+        human_request=book.find("human_request", _without(book, "human_asked_about", text) if about_agents else text),
         human_negated=book.find("human_negated", text),
         human_neutral=book.find("human_neutral", text),
-        human_asked_about=book.find("human_asked_about", text),
+        human_asked_about=about_agents,
     )
     found.asked_about = bool(_ASKED_ABOUT.match(text))
     found.short_delay = bool(_SHORT_DELAY.search(text) or (_STUCK.search(text) and not _WAITED.search(text))

@@ -95,11 +95,16 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
 
     # ------------------------------------------------------------------ features
 
-    def _texts(self, messages: list[Message]) -> tuple[list[str], list[list[str]]]:
+    def _features(self, messages: list[Message], fit: bool = False) -> scipy.sparse.csr_matrix:
+        """Character n-grams of the normalised text beside word n-grams of its tokens; ``fit``
+        learns the vocabularies (training), otherwise the stored ones are used."""
         sizes = tuple(self._config["word_ngrams"])
         chars = [(m.get(TEXT) or "").lower() for m in messages]
         words = [_word_ngrams([t.text.lower() for t in (m.get(TEXT_TOKENS) or [])], sizes) for m in messages]
-        return chars, words
+        char_vec, word_vec = self._model["char"], self._model["word"]
+        if fit:
+            return scipy.sparse.hstack([char_vec.fit_transform(chars), word_vec.fit_transform(words)]).tocsr()
+        return scipy.sparse.hstack([char_vec.transform(chars), word_vec.transform(words)]).tocsr()
 
     # ------------------------------------------------------------------ training
 
@@ -109,14 +114,13 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(intents)) < 2:
             logger.warning("Fewer than two intents to learn; the linear intent classifier is skipped.")
             return self._resource
-        chars, words = self._texts(examples)
-        char_vec = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self._config["char_ngrams"]),
-                                   sublinear_tf=True)
-        word_vec = TfidfVectorizer(analyzer=_as_is, sublinear_tf=True)
-        features = scipy.sparse.hstack([char_vec.fit_transform(chars), word_vec.fit_transform(words)]).tocsr()
-        classifier = LogisticRegression(C=float(self._config["C"]), max_iter=int(self._config["max_iter"]))
-        classifier.fit(features, intents)
-        self._model = {"char": char_vec, "word": word_vec, "classifier": classifier}
+        self._model = {
+            "char": TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self._config["char_ngrams"]),
+                                    sublinear_tf=True),
+            "word": TfidfVectorizer(analyzer=_as_is, sublinear_tf=True),
+            "classifier": LogisticRegression(C=float(self._config["C"]), max_iter=int(self._config["max_iter"])),
+        }
+        self._model["classifier"].fit(self._features(examples, fit=True), intents)
         with self._storage.write_to(self._resource) as directory:
             joblib.dump(self._model, directory / MODEL_FILE)
         return self._resource
@@ -129,11 +133,8 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         scored = [m for m in messages if m.get(TEXT)]
         if not scored:
             return messages
-        chars, words = self._texts(scored)
-        features = scipy.sparse.hstack([self._model["char"].transform(chars),
-                                        self._model["word"].transform(words)]).tocsr()
         classifier: LogisticRegression = self._model["classifier"]
-        probabilities = classifier.predict_proba(features)
+        probabilities = classifier.predict_proba(self._features(scored))
         length = int(self._config["ranking_length"])
         for message, row in zip(scored, probabilities):
             order = np.argsort(row)[::-1][:length]
