@@ -100,6 +100,10 @@ class EscalationSettings:
     # back it (an upset cue or a problem; a person named; a loss): unsure and unbacked, the bot
     # answers instead (FAQ or rephrase; tracking for a parcel).
     intent_sure_confidence: float = 0.5
+    # The learned second opinion (bot/escalation_model.py) hands off alone only when no rule fired
+    # and it is at least this sure; above 1 it never does (ablations). Chosen on the development
+    # sets left out one at a time: 0.8 added false handoffs, 0.9 none on a new set.
+    model_threshold: float = 0.9
     handoff_action: str = HANDOFF_ACTION
     reason_slot: str = REASON_SLOT
     fallback_intent: str = "nlu_fallback"
@@ -155,6 +159,8 @@ class Turn:
     emotion: Optional[dict[str, Any]] = None
     entities: list[tuple[str, str]] = field(default_factory=list)
     faq_confidence: float = 1.0
+    # bot.escalation_model's reading: {"score", "category", "reason"} (None without the model).
+    model: Optional[dict[str, Any]] = None
     # What the bot did in answer to this turn (filled in as later events arrive).
     answers: list[str] = field(default_factory=list)
 
@@ -234,6 +240,7 @@ def _turn(event: Mapping[str, Any]) -> Turn:
     entities = [(str(e.get("entity")), str(e.get("value"))) for e in parse.get("entities") or []
                 if isinstance(e, Mapping)]
     emotion = parse.get("emotion") if isinstance(parse.get("emotion"), Mapping) else None
+    model = parse.get("escalation_model") if isinstance(parse.get("escalation_model"), Mapping) else None
     try:
         confidence = float(intent.get("confidence", 1.0) if intent.get("confidence") is not None else 1.0)
     except (TypeError, ValueError):
@@ -244,7 +251,7 @@ def _turn(event: Mapping[str, Any]) -> Turn:
         faq_confidence = 1.0
     return Turn(text=str(event.get("text") or parse.get("text") or ""), intent=intent.get("name"),
                 confidence=confidence, faq_key=key, emotion=dict(emotion) if emotion else None,
-                entities=entities, faq_confidence=faq_confidence)
+                entities=entities, faq_confidence=faq_confidence, model=dict(model) if model else None)
 
 
 def conversation_view(events: Iterable[Any], slots: Mapping[str, Any] | None = None,
@@ -675,7 +682,22 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
     wants_human = _wants_human(turn, intent, cues, settings)
     if wants_human:
         found.append(("explicit_request", wants_human))
+    if not found:
+        found += _model_reason(turn, settings)
     return [(r, e) for r, e in found if r not in settings.disabled_reasons]
+
+
+def _model_reason(turn: Turn, settings: EscalationSettings) -> list[tuple[str, str]]:
+    """The learned model's reason when it is sure enough (it is consulted only when no rule fired)."""
+    model = turn.model or {}
+    try:
+        score = float(model.get("score") or 0.0)
+    except (TypeError, ValueError):
+        return []
+    reason = model.get("reason")
+    if not isinstance(reason, str) or reason not in REASON_LEVELS or score < settings.model_threshold:
+        return []
+    return [(reason, f"model={score:.2f}")]
 
 
 # 哦哦看到了，谢谢 / 好滴 那我去申请: the shopper is done; a muddled answer to that is no reason for a person.
