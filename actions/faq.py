@@ -8,7 +8,6 @@ rasa/core/nlg/response.py ``_response_variables``).
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -16,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.empathy import utter_empathy
 from actions.policy import policy_figures
+from bot.textnorm import is_elliptical_follow_up
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +43,6 @@ def selected_faq_key(latest_message: Dict[Text, Any]) -> Optional[Text]:
     return key
 
 
-# 电饭煲呢 / 那破壁机呢？ / 羽绒服也是吗: the same question about something else, after an answer.
-# Short, and nothing but "that thing" and a particle: a longer message asks something new.
-_ELLIPTICAL_FOLLOW_UP = re.compile(
-    r"(那|那么|那个|还有|再问下)?\s*[^,.!?，。！？、为怎什么没不还吗啥哪几多谁咋]{1,10}?"
-    r"(呢|咧|嘞|也是吗|也一样吗|也这样吗)\s*[?？~～!！.。]*")
-
-
 def follow_up_faq_key(tracker: Tracker) -> Optional[Text]:
     """The FAQ key of the shopper's previous message when the latest one only asks the same
     about something else (空气炸锅几天发货 → 电饭煲呢); None otherwise. The shop's policy
@@ -57,14 +50,14 @@ def follow_up_faq_key(tracker: Tracker) -> Optional[Text]:
     latest = tracker.latest_message or {}
     if (latest.get("intent") or {}).get("name") == "faq":
         return None
-    if not _ELLIPTICAL_FOLLOW_UP.fullmatch((latest.get("text") or "").strip()):
+    if not is_elliptical_follow_up(latest.get("text") or ""):
         return None
     users = [e for e in tracker.events if e.get("event") == "user"]
     for earlier in reversed(users[:-1]):  # 空气炸锅几天发货 → 电饭煲呢 → 那破壁机呢: back to the question
         parse = earlier.get("parse_data") or {}
         if (parse.get("intent") or {}).get("name") == "faq":
             return selected_faq_key(parse)
-        if not _ELLIPTICAL_FOLLOW_UP.fullmatch((earlier.get("text") or "").strip()):
+        if not is_elliptical_follow_up(earlier.get("text") or ""):
             return None
     return None
 

@@ -32,7 +32,7 @@ from typing import Any, Iterable, Mapping, Optional
 from bot import rasa_patches
 from bot.emotion import score_message
 from bot.escalation_cues import TextSignals, cached_cues, text_signals
-from bot.textnorm import normalise
+from bot.textnorm import is_elliptical_follow_up, normalise
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +105,8 @@ class EscalationSettings:
     # sets left out one at a time: 0.8 added false handoffs, 0.9 none on a new set.
     model_threshold: float = 0.9
     handoff_action: str = HANDOFF_ACTION
+    # The rules' answer to a misunderstanding (data/stories/chitchat.yml).
+    rephrase_action: str = "utter_ask_rephrase"
     reason_slot: str = REASON_SLOT
     fallback_intent: str = "nlu_fallback"
     # Intents that mean "the bot did not understand" as much as nlu_fallback:
@@ -335,8 +337,8 @@ def _asks_for(turn: Turn, request: str, settings: EscalationSettings) -> bool:
 
 def _is_loop(view: ConversationView, settings: EscalationSettings) -> bool:
     n = settings.same_request_in_a_row
-    if n <= 1 or len(view.turns) < n:
-        return False
+    if n <= 1 or len(view.turns) < n or _acknowledges(view.turns[-1]):
+        return False  # 好吧 那尽量快点哈: the third message takes the answer, it does not ask again
     recent = view.turns[-n:]
     request = _loop_request(recent, settings)
     if not request:
@@ -494,7 +496,7 @@ def _asked_before(view: ConversationView) -> bool:
 
 # 好的 那我睡前充上 / 嗯嗯知道了 / ok明白: an acknowledgement, then at most a few words or what the
 # shopper will do next (那我/我去/我先/我再), and no question.
-_ACKNOWLEDGEMENT = re.compile(r"(好的?|好吧|行|嗯+|哦+|噢+|ok|okay|明白了?|知道了|了解了?|收到)[,.!~ ]*(.*)")
+_ACKNOWLEDGEMENT = re.compile(r"(好吧|好的|好滴|好|行吧|行|嗯+|哦+|噢+|okay|ok|明白了?|知道了|了解了?|收到)[,.!~ ]*(.*)")
 _ACTS_NEXT = re.compile(r"(那|那我|我就|我去|我先|我再|回头)")
 _QUESTION = re.compile(r"[?？]|吗|呢|么|怎么|什么|啥|哪|多少|几|能不能|可不可以|是不是|有没有")
 
@@ -508,7 +510,8 @@ def _acknowledges(turn: Turn) -> bool:
     rest = found.group(2)
     if re.search(r"[不没别]", rest):  # 行不行啊 / 好的没用: not taking the answer
         return False
-    return len(rest) <= 4 or bool(_ACTS_NEXT.match(rest))
+    # 好吧 那尽量快点哈 / 哦已经退到花呗了，我去看看: what the shopper does next, in any clause.
+    return len(rest) <= 4 or any(_ACTS_NEXT.match(part) for part in re.split(r"[,.!~ ]+", rest))
 
 
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
@@ -520,7 +523,15 @@ def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) ->
     if not all(_not_understood(t, settings) for t in view.turns[-n:]):
         return False  # the usual case, decided without reading the text again
     last = view.turns[-1]
-    return not (_acknowledges(last) or _praise_only(_emotion(last)))
+    return not (_acknowledges(last) or _praise_only(_emotion(last)) or _calm_follow_up(last))
+
+
+def _calm_follow_up(turn: Turn) -> bool:
+    """粉色的呢 / 那XL呢 after a question the bot missed: the shopper goes on calmly about the same
+    thing in fewer words. One more try before a person; a third miss in a row still counts."""
+    text = normalise(turn.text).text
+    # 那我的快递呢 asks where the shopper's own parcel is: a question of its own, not a variant.
+    return is_elliptical_follow_up(text) and "我的" not in text and not _emotion(turn).get("cues")
 
 
 def _not_understood(turn: Turn, settings: EscalationSettings) -> bool:
@@ -819,6 +830,20 @@ if Policy is not None:
             self.persist()
             return self._resource
 
+        def _answer_instead(self, view: ConversationView, domain: Domain) -> Optional[tuple[str, str]]:
+            """(action, why) when the rules would hand off what no reason backed (decide returned
+            None): a withdrawn handoff intent gets its answer; a second misunderstanding that this
+            policy does not count (a calm 那XL呢) gets another request to rephrase."""
+            turn = view.last
+            rephrase = self.settings.rephrase_action
+            if (turn is not None and turn.intent == self.settings.fallback_intent
+                    and self.settings.fallbacks_in_a_row > 0 and _calm_follow_up(turn)
+                    and view.bot_action_before_last_turn == rephrase
+                    and rephrase in domain.action_names_or_texts):
+                return rephrase, "calm follow-up"
+            answer = self._answer_for_withdrawn(view, domain)
+            return (answer, f"withdrawn {turn.intent}") if answer and turn else None
+
         def _answer_for_withdrawn(self, view: ConversationView, domain: Domain) -> Optional[str]:
             """The action that answers a handoff intent no reason backed (decide returned None)."""
             turn = view.last
@@ -848,13 +873,13 @@ if Policy is not None:
                 events = []
                 if after_user and slot_known and tracker.get_slot(self.settings.reason_slot) is not None:
                     events = [SlotSet(self.settings.reason_slot, None)]  # no stale reason
-                answer = self._answer_for_withdrawn(view, domain) if after_user else None
-                if answer:
-                    # The rules map this intent straight to a handoff; the text says otherwise.
+                instead = self._answer_instead(view, domain) if after_user else None
+                if instead:
+                    # The rules map this turn straight to a handoff; no reason says so.
                     return self._prediction(
-                        confidence_scores_for(answer, 1.0, domain),
+                        confidence_scores_for(instead[0], 1.0, domain),
                         events=events, is_no_user_prediction=True,
-                        diagnostic_data={"escalation": {"withdrawn": view.last.intent}})
+                        diagnostic_data={"escalation": {"instead": instead[1]}})
                 return self._prediction(abstain, events=events)
             logger.debug("escalation: %s (%s)", decision.reason, ", ".join(decision.signals))
             optional = [SlotSet(self.settings.reason_slot, decision.reason)] if slot_known else []

@@ -177,3 +177,15 @@ def clause_gaps(raw: str, result: Normalised) -> list[int]:
     bounds = [0] + candidates + [len(text)]
     return [cut for k, cut in enumerate(candidates, start=1)
             if cut - bounds[k - 1] >= _PHRASE_MIN and bounds[k + 1] - cut >= _PHRASE_MIN]
+
+
+# 电饭煲呢 / 那破壁机呢？ / 羽绒服也是吗 / 粉色的呢: the same question about something else.
+# Short, and nothing but "that thing" and a particle: a longer message asks something new.
+_ELLIPTICAL_FOLLOW_UP = re.compile(
+    r"(那|那么|那个|还有|再问下)?\s*[^,.!?，。！？、为怎什么没不还吗啥哪几多谁咋]{1,10}?"
+    r"(呢|咧|嘞|也是吗|也一样吗|也这样吗)\s*[?？~～!！.。]*")
+
+
+def is_elliptical_follow_up(text: str) -> bool:
+    """The message only asks the previous question again about another thing (那XL呢)."""
+    return bool(_ELLIPTICAL_FOLLOW_UP.fullmatch((text or "").strip()))
