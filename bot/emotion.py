@@ -105,7 +105,7 @@ _OTHERS_REVIEW_AFTER = re.compile(r"(里|区|中|上)|(都|也)?(说|写|提到)
 _PLACE_AFTER = re.compile(r"的?(上班|工作|实习|值班|上岗|当差|旁边|附近|对面|门口|隔壁|楼下|楼上)")
 # A question about how complaints work, or the subject of a text (投诉的流程是怎样的, 关于网购维权的作业):
 # no threat when nothing else in the message complains and the shopper commits to nothing.
-_PROCESS_QUESTION = re.compile(r"流程|步骤|手续|一般|是怎样|是怎么样|是什么样|怎么走|需要什么|需要哪些|"
+_PROCESS_QUESTION = re.compile(r"流程|步骤|手续|一般|大概多久|多久能|多久有|多久会|几天能|几天有|是怎样|是怎么样|是什么样|怎么走|需要什么|需要哪些|"
                                r"要什么材料|关于|作业|论文|课题|科普|常识|调研|问卷")
 _COMMITMENT = re.compile(r"我们?(要|就|会|想)|想要|准备|打算|必须|一定|再不|不然|否则|等着|直接|马上|"
                          r"就(去|要|找|打|走|报|告|投诉|起诉)")
@@ -128,6 +128,23 @@ _EXPOSURE_CONCERN = re.compile(
 # A review already written and held over the shop (差评我已经写好了, 写好的差评): no question about
 # reviews, whatever else the clause asks.
 _REVIEW_WRITTEN = re.compile(r"差评[^,.!?;]{0,4}(写好|编辑好|准备好|拟好|打好|写完)了|(写好|编辑好|准备好|拟好)了?的差评")
+# A complaint word taken back by a rhetorical 还…个啥 (要是都这么靠谱 我还投诉个啥) or the meme
+# 差评是不可能差评的 (投诉是不会投诉的): the shopper says they will not.
+_WOULD_NOT_BEFORE = re.compile(r"还(要|能|会|给|打|去|用)?$")
+_WOULD_NOT_AFTER = re.compile(r"(个|些)?(啥|什么|个屁|个毛)")
+_NEVER_AFTER = re.compile(r"(是|那是)(绝|永远)?(不可能|不会)")
+# 我真的会谢 / 谢谢你们啊 are sarcasm shaped like thanks: with praise and nothing that complains
+# (我真的会谢 上次客服小姐姐太有耐心了) they are thanks.
+_THANKS_SHAPED = "谢"
+# 无语 怎么还没发 好吧 那你帮我看看: the shopper gives in and asks the bot for something; the
+# exasperation is not lifted to the handoff level by the other complaint.
+_RESIGNED = re.compile(r"(好吧|行吧|那好吧|算了|罢了|也行吧|好叭)[^,.!?;]{0,3}(那|就)?(你|您|麻烦你?|请)?(帮我|给我|先帮我|再帮我|帮忙)")
+# 气死我了 这么好看怎么现在才发现你们家 …哈哈: an anger word said laughing, beside praise of the shop and
+# nothing else that complains, is a joke.
+_LAUGHING = re.compile(r"哈哈|嘿嘿|嘻嘻|hhh|233|笑死|😂|🤣|😆|😄|😁")
+# Thanks as the formal close of a strong complaint (严重不符。希望给出合理解释。谢谢。) is no praise.
+_COURTESY = frozenset({"谢谢", "感谢", "多谢", "谢了"})
+COURTESY_AFTER_COMPLAINT = 0.35
 _ANGER_CATEGORIES = ("abuse", "negative", "impatience", "threat", "safety", "sarcasm")
 
 
@@ -176,7 +193,8 @@ def _is_negated(text: str, hit: _Hit, lex: Lexicon) -> bool:
     before = text[left:hit.start]
     if not before:
         return False
-    if any(marker in before for marker in _RHETORICAL_BEFORE):
+    # 是不可能 / 是不会 are plain negations (差评是不可能差评的), not the rhetorical 是不(是).
+    if any(marker in re.sub(r"不可能|不会", "", before) for marker in _RHETORICAL_BEFORE):
         return False
     tail = text[hit.end:right]
     if tail.endswith(_RHETORICAL_END) and hit.entry.category != "praise":
@@ -196,6 +214,18 @@ def _is_negated(text: str, hit: _Hit, lex: Lexicon) -> bool:
     return stripped.endswith(lex.negators)
 
 
+def _would_not(text: str, hit: _Hit) -> bool:
+    """我还投诉个啥 / 差评是不可能差评的: the complaint word is one the shopper says they will not use."""
+    if hit.entry.category not in ("negative", "threat"):
+        return False
+    left, right = _clause_bounds(text, hit.start, hit.end)
+    before, after = text[left:hit.start], text[hit.end:right]
+    if _WOULD_NOT_BEFORE.search(before) and _WOULD_NOT_AFTER.match(after):
+        return True
+    never = _NEVER_AFTER.match(after)  # 差评是不可能差评的 / 投诉是不会投诉的 / 差评是不可能的
+    return bool(never) and after[never.end():].startswith((hit.entry.name, "的"))
+
+
 def _is_hypothetical(text: str, hit: _Hit) -> bool:
     """会过敏吗 / 担心漏电: a question about a risk, not a report of one."""
     if hit.entry.tag in ("event", "exposure"):
@@ -204,6 +234,8 @@ def _is_hypothetical(text: str, hit: _Hit) -> bool:
     clause = text[left:right]
     if _SAFETY_HEARSAY.search(clause):
         return True  # 看新闻说有充电宝冒烟起火: someone else's incident
+    if not _OUR_SHOP.search(clause) and (_OTHER_SHOP.search(clause) or _story_about_another_shop(text, left)):
+        return True  # 我闺蜜在别家买的吹风机冒烟了: another shop's goods
     if any(marker in text[left:hit.end] for marker in _MODAL_BEFORE):
         return True  # 会不会被宝宝咬下来吞了: the modal comes before the hazard verb
     if text[hit.end:hit.end + 1] == "了":
@@ -242,7 +274,7 @@ def _mark_places(hits: list[_Hit], reading: Reading) -> None:
             reading.cues.append(f"place:{hit.entry.name}")
 
 
-def _mark_general_questions(text: str, hits: list[_Hit], reading: Reading) -> None:
+def _mark_general_questions(text: str, hits: list[_Hit], reading: Reading, lex: Lexicon) -> None:
     """投诉的流程是怎样的 / 关于网购维权的作业: complaint words in a question about the process or as
     a subject, not a complaint. Only when every complaint word is used so, the shopper commits to
     nothing before it (我要投诉，流程是怎样的 still counts) and nothing else in the message complains
@@ -258,10 +290,17 @@ def _mark_general_questions(text: str, hits: list[_Hit], reading: Reading) -> No
         or (h.entry.category == "impatience" and h.weight >= 0.1))]
     if others:
         return
+    asked = False
     for hit in words:
         left, right = _clause_bounds(text, hit.start, hit.end)
-        if not _PROCESS_QUESTION.search(text, left, right) or _COMMITMENT.search(text, left, hit.start):
+        if _COMMITMENT.search(text, left, hit.start):
             return
+        if _PROCESS_QUESTION.search(text, left, right):
+            asked = True
+        elif not _about_someone_else(text, hit, lex):
+            return  # 平台投诉一般多久处理完 我朋友投诉了别家店: the question, then someone else's case
+    if not asked:
+        return
     for hit in words:
         hit.negated = True
         reading.cues.append(f"question:{hit.entry.name}")
@@ -418,7 +457,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     for hit in hits:
         if hit.entry.category in ("abuse", "negative", "impatience", "threat", "safety", "praise", "ironic"):
             hit.negated = _is_negated(text, hit, lex) or (
-                hearsay and hit.entry.category in _HEARSAY_CATEGORIES)
+                hearsay and hit.entry.category in _HEARSAY_CATEGORIES) or _would_not(text, hit)
         if not hit.negated and hit.entry.category in ("negative", "threat") and _is_review_question(text, hit):
             hit.negated = True
             reading.cues.append(f"question:{hit.entry.name}")
@@ -426,14 +465,16 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             hit.negated = True
             reading.cues.append(f"place:{hit.entry.name}")
     _mark_places(hits, reading)
-    _mark_general_questions(text, hits, reading)
+    _mark_general_questions(text, hits, reading, lex)
     _mark_resolved(text, hits)
     _mark_off_topic(text, hits, lex, reading)
     _mark_unconcerned_exposure(text, hits)
+    _mark_joking_anger(text, raw, hits)
     hits.extend(_ultimatum_threats(text, hits, lex))
 
+    thanks_shaped = _sincere_thanks(hits)
     complaint = any(
-        not h.negated and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
+        not h.negated and h not in thanks_shaped and (h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
                            or (h.entry.category == "impatience" and h.weight >= 0.1))
         for h in hits
     )
@@ -447,6 +488,10 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
         and not any(s < h.end and h.start < e for s, e in exasperated) and (
             h.entry.category in ("abuse", "negative", "threat", "sarcasm", "context")
             or (h.entry.category == "impatience" and h.weight >= 0.1))
+        for h in hits)
+    # Giving in (好吧 那你帮我看看) with nothing complaining besides the exasperation and the wait.
+    resigned = bool(_RESIGNED.search(text)) and not any(
+        not h.negated and h.entry.tag != "exasperation" and h.entry.category in ("abuse", "negative", "threat")
         for h in hits)
     evidence: list[_Hit] = []
     praise: list[str] = []
@@ -474,6 +519,8 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             if _is_hypothetical(text, hit):
                 continue
             evidence.append(hit)
+        elif hit in thanks_shaped:
+            praise.append(hit.entry.name)  # 我真的会谢 上次客服太有耐心了: thanks
         elif cat == "sarcasm" and failure and hit.weight < SARCASM_IN_FAILURE_WEIGHT:
             evidence.append(_Hit(hit.start, hit.end, hit.entry, SARCASM_IN_FAILURE_WEIGHT))
         elif cat in _ANGER_CATEGORIES:
@@ -484,7 +531,9 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     for hit in evidence:
         cat = hit.entry.category
         weight = hit.weight
-        if hit.entry.tag == "exasperation" and other_complaint and weight < EXASPERATION_IN_COMPLAINT:
+        if hit.entry.tag == "exasperation" and resigned:
+            weight = min(weight, 0.25)  # 无语 怎么还没发 好吧 那你帮我看看: giving in, not anger
+        elif hit.entry.tag == "exasperation" and other_complaint and weight < EXASPERATION_IN_COMPLAINT:
             weight = EXASPERATION_IN_COMPLAINT
             reading.cues.append(f"exasperation:{hit.entry.name}")
         if cat in ("abuse", "negative", "impatience"):
@@ -529,6 +578,10 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     score = 1.0 - survival
     if _polite_urging(text, evidence, reading.cues):
         score = min(score, POLITE_URGING_CAP)
+    strong = any(h.entry.category in ("negative", "abuse") and h.weight >= COURTESY_AFTER_COMPLAINT
+                 for h in evidence)
+    if strong:  # 希望贵店给出合理解释。谢谢。: the thanks closes a complaint
+        praise = [p for p in praise if p not in _COURTESY]
     if praise and not reading.sarcasm:
         reading.cues.extend(f"praise:{p}" for p in dict.fromkeys(praise))
         score *= PRAISE_DAMPING
@@ -552,6 +605,42 @@ def _gaps(text: str, raw: str, signals: dict[str, Any] | None) -> set[int]:
             return set()
         gaps = clause_gaps(raw, result)
     return {g for g in gaps if isinstance(g, int) and 0 < g < len(text)}
+
+
+def _sincere_thanks(hits: list[_Hit]) -> list[_Hit]:
+    """我真的会谢 上次客服小姐姐太有耐心了: sarcasm markers shaped like thanks, in a message that
+    praises (besides thanks) and has no failure, complaint or wait: they are thanks."""
+    shaped = [h for h in hits if not h.negated and h.entry.category == "sarcasm" and _THANKS_SHAPED in h.entry.name]
+    if not shaped:
+        return []
+    live = [h for h in hits if not h.negated]
+    if not any(h.entry.category == "praise" and _THANKS_SHAPED not in h.entry.name for h in live):
+        return []
+    if any(h.entry.category in ("abuse", "negative", "threat", "context", "safety")
+           or (h.entry.category == "sarcasm" and h not in shaped)
+           or (h.entry.category == "impatience" and h.weight >= 0.1) for h in live):
+        return []
+    return shaped
+
+
+def _mark_joking_anger(text: str, raw: str, hits: list[_Hit]) -> None:
+    """气死我了 怎么现在才发现你们家 已经下单第二件了哈哈: anger words said laughing, with praise and no
+    other complaint (no threat, failure word, wait or sarcasm), are a joke."""
+    if not (_LAUGHING.search(text) or _LAUGHING.search(raw)):
+        return
+    live = [h for h in hits if not h.negated]
+    if not any(h.entry.category == "praise" and h.entry.name not in _COURTESY for h in live):
+        return
+    praised = [(h.start, h.end) for h in live if h.entry.category == "praise"]
+    # 才发 in 才发现你们, 第三次了 in 回购第三次了: words of the praise, not complaints.
+    inside = [h for h in live if h.entry.category != "praise" and any(s < h.end and h.start < e for s, e in praised)]
+    live = [h for h in live if h not in inside]
+    anger = [h for h in live if h.entry.category in ("negative", "abuse")]
+    if not anger or any(h.entry.category in ("threat", "context", "sarcasm", "ironic", "safety")
+                        or (h.entry.category == "impatience" and h.weight >= 0.1) for h in live):
+        return
+    for hit in anger + inside:
+        hit.negated = True
 
 
 def _mark_unconcerned_exposure(text: str, hits: list[_Hit]) -> None:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import yaml
 
-from bot.textnorm import normalise
+from bot.textnorm import clause_gaps, normalise
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "escalation" / "cues.yml"
 FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_asking", "asks_again", "cannot_verify", "parcel_found", "suggestion", "compensation", "damage", "not_received",
@@ -22,7 +22,7 @@ FLAT_LISTS = ("double_charge", "bot_not_helping", "corrects_bot", "repeated_aski
               "human_asked_about")
 _CLAUSE = re.compile(r"[,.!?;:~，。！？；：、\s]")
 # 如果丢件了怎么办: asking about a risk, not reporting a lost parcel.
-_HYPOTHETICAL = re.compile(r"如果|万一|假如|的话|会不会|是否会|担心")
+_HYPOTHETICAL = re.compile(r"如果|万一|假如|要是|假设|倘若|的话|会不会|是否会|担心")
 # 没有被扣两次 / 不用赔偿: the problem word is denied; 如果被扣了两次: asked about, not reported.
 _DENIED_BEFORE = re.compile(r"(没有|并没有|没|不是|不用|不需要|无需|不要|也不用)(被|再|也)?$")
 _ASKED_ABOUT = re.compile(r"如果|万一|假如|要是")
@@ -35,6 +35,10 @@ _WAITED = re.compile(r"(\d+|[一二三四五六七八九十两几半多好]+)个
 _GONE = re.compile(r"丢|不见|找不到|没收到|签收|弄没|被人拿")
 # 是我看错了 / 搞错了: the shopper withdraws what they reported.
 _MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了|误会了")
+# 帮朋友问下 他在别的店买的…: someone else's case at another shop, with nothing of ours named.
+_OTHER_SHOP = re.compile(r"别的店|别的商家|别家|别人家|其他店|其它店|其他家|其他商家|另一家|另外一家|隔壁店|那家店")
+_ON_BEHALF = re.compile(r"(帮|替|给)(我)?(朋友|同事|家人|别人|闺蜜|同学|室友|亲戚|邻居|我妈|我爸|老妈|老爸)(问|咨询)")
+_OURS = re.compile(r"你们|你家|您家|贵店|本店|我的(订单|快递|包裹|件|东西|货)")
 # 不是说你回答没用 / 还以为你答非所问了: the complaint about the bot is taken back.
 _TAKEN_BACK = re.compile(r"(不是说|并不是说|并不是|不是嫌|不是觉得|还以为|以为|没说)[^,.!?;，。！？；]{0,6}$")
 
@@ -155,7 +159,14 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
     book = book or cached_cues()
     # The tracker keeps what the shopper typed (Traditional, full width ...): normalise here too,
     # or 扣了兩次 would miss 扣了两次. Normalising normalised text changes nothing.
-    text = normalise(text or "").text.lower()
+    raw = text or ""
+    result = normalise(raw)
+    text = result.text.lower()
+    # The shopper's spaces end clauses as commas do (一共买了三样 两样没到 到的那个还是坏的).
+    gaps = set(clause_gaps(raw, result))
+    if gaps:
+        text = "".join(" " + ch if i in gaps else ch for i, ch in enumerate(text))
+    someone_else = bool(_OTHER_SHOP.search(text) or _ON_BEHALF.search(text)) and not _OURS.search(text)
     # 人工客服几点上班 asks about agents: those words do not count as asking for one.
     about_agents = book.find("human_asked_about", text)
     found = TextSignals(
@@ -169,14 +180,15 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         suggestion=book.find("suggestion", text),
         compensation=_reported(book, "compensation", text),
         damage=book.find("damage", text),
-        not_received=None if _HYPOTHETICAL.search(text) else book.find("not_received", text),
+        not_received=None if _HYPOTHETICAL.search(text) or someone_else else book.find("not_received", text),
         dispute=_reported(book, "dispute", text),
         human_request=book.find("human_request", _without(book, "human_asked_about", text) if about_agents else text),
         human_negated=book.find("human_negated", text),
         human_neutral=book.find("human_neutral", text),
         human_asked_about=about_agents,
     )
-    found.asked_about = bool(_ASKED_ABOUT.match(text))
+    # 万一丢了会补发吗 asks about a risk; 帮朋友问下 他在别家买的显示签收了没收到 is someone else's case.
+    found.asked_about = bool(_ASKED_ABOUT.match(text)) or someone_else
     found.short_delay = bool(_SHORT_DELAY.search(text) or (_STUCK.search(text) and not _WAITED.search(text))
                              ) and not _GONE.search(text)
     found.overdue = book.find("overdue", text)
