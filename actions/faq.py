@@ -11,16 +11,24 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.empathy import utter_empathy
 from actions.policy import policy_figures
+from actions.shop.repository import ShopUnavailable
+from actions.stock import stock_answer
+from actions.wording import SHOP_UNAVAILABLE
 from bot.textnorm import is_elliptical_follow_up
 
 logger = logging.getLogger(__name__)
 
 # Below this confidence the chosen answer is more likely wrong than right.
 MIN_RESPONSE_CONFIDENCE = 0.3
+
+
+# 还有货吗 / 黑色XL有吗: answered from the shop database when the product is known (actions/stock.py).
+STOCK_KEY = "faq/stock"
 
 
 def selected_faq_key(latest_message: Dict[Text, Any]) -> Optional[Text]:
@@ -79,6 +87,16 @@ class ActionAnswerFaq(Action):
             logger.info("no usable faq answer (key=%s); asking to rephrase", key)
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
+        if key == STOCK_KEY:
+            try:
+                found = await stock_answer(tracker)
+            except ShopUnavailable:
+                dispatcher.utter_message(text=SHOP_UNAVAILABLE)
+                return []
+            if found:  # a product we sell: its stock from the database, not the template
+                utter_empathy(dispatcher, tracker)
+                dispatcher.utter_message(text=found[0])
+                return [SlotSet("product", found[1])]
         utter_empathy(dispatcher, tracker)  # an upset shopper hears an apology first
         dispatcher.utter_message(response=response, **policy_figures())
         return []

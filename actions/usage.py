@@ -18,34 +18,37 @@ from actions.wording import SHOP_UNAVAILABLE
 logger = logging.getLogger(__name__)
 
 
+async def named_product(tracker: Tracker) -> Optional[Product]:
+    """The product the shopper means: named now (entity or text), earlier (slot), else the one
+    in the verified order."""
+    repo = repository()
+    text = (tracker.latest_message or {}).get("text") or ""
+    entity = next(tracker.get_latest_entity_values("product"), None)
+    for candidate in (entity, text, tracker.get_slot("product")):
+        if candidate:
+            product = await repo.find_product(str(candidate))
+            if product is not None:
+                return product
+    order_no = tracker.get_slot(VERIFIED_ORDER)
+    if order_no:
+        order = await repo.get_order(order_no)
+        if order is not None and order.items:
+            return order.items[0].product
+    return None
+
+
 class ActionAskProductUsage(Action):
     """The product named (entity or text), else the one in the verified order."""
 
     def name(self) -> Text:
         return "action_ask_product_usage"
 
-    async def _product(self, tracker: Tracker) -> Optional[Product]:
-        repo = repository()
-        text = (tracker.latest_message or {}).get("text") or ""
-        entity = next(tracker.get_latest_entity_values("product"), None)
-        for candidate in (entity, text, tracker.get_slot("product")):
-            if candidate:
-                product = await repo.find_product(str(candidate))
-                if product is not None:
-                    return product
-        order_no = tracker.get_slot(VERIFIED_ORDER)
-        if order_no:
-            order = await repo.get_order(order_no)
-            if order is not None and order.items:
-                return order.items[0].product
-        return None
-
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         question = (tracker.latest_message or {}).get("text") or ""
         dispatcher = EmpathyFirst(dispatcher, tracker)  # an upset shopper hears an apology first
         try:
-            product = await self._product(tracker)
+            product = await named_product(tracker)
         except ShopUnavailable:
             dispatcher.utter_message(text=SHOP_UNAVAILABLE)
             return []

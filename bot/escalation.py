@@ -66,7 +66,7 @@ FAQ_TOPICS = {
     "shipping_fee": "logistics", "ship_time": "logistics", "delivery_time": "logistics",
     "shipping_carrier": "logistics", "remote_area": "logistics", "return_policy": "returns",
     "return_shipping_fee": "returns", "refund_time": "returns", "exchange_policy": "returns",
-    "warranty": "usage", "size_guide": "usage", "invoice": "orders",
+    "warranty": "usage", "size_guide": "usage", "invoice": "orders", "stock": "orders",
 }
 REASON_TOPICS = {
     "safety": "complaints", "threat": "complaints", "double_charge": "orders",
