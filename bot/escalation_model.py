@@ -23,12 +23,9 @@ import logging
 from pathlib import Path
 from typing import Any, Optional
 
-import joblib
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -36,7 +33,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from bot.escalation_eval import load_escalation_set
+from bot import stored_model
 from bot.fingerprint import source_digest
+from bot.stored_model import JoblibComponent
 from bot.textnorm import normalise
 
 logger = logging.getLogger(__name__)
@@ -79,14 +78,17 @@ def labelled_rows(files: list[Path]) -> list[tuple[str, str]]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class EscalationClassifier(GraphComponent):
+class EscalationClassifier(JoblibComponent):
     """Adds ``escalation_model`` (score, category, reason) to every parsed message."""
+
+    MODEL_FILE = MODEL_FILE
+    MISSING_MODEL = "No trained escalation model in %s; only the rules decide."
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> Optional[str]:
         """Retrain when this code or a labelled set changes (Rasa's cache sees only NLU data)."""
         patterns = config.get("training_sets") or cls.get_default_config()["training_sets"]
-        return source_digest(__file__, *set_files(patterns))
+        return source_digest(__file__, stored_model.__file__, *set_files(patterns))
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -98,29 +100,6 @@ class EscalationClassifier(GraphComponent):
             "char_ngrams": [1, 3],
             "max_iter": 3000,
         }
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[dict[str, Any]] = None) -> None:
-        self._config = config
-        self._storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "EscalationClassifier":
-        return cls({**cls.get_default_config(), **config}, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "EscalationClassifier":
-        model = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("No trained escalation model in %s; only the rules decide.", resource.name)
-        return cls({**cls.get_default_config(), **config}, model_storage, resource, model)
 
     def train(self, training_data: TrainingData) -> Resource:
         rows = labelled_rows(set_files(list(self._config["training_sets"])))
@@ -138,8 +117,7 @@ class EscalationClassifier(GraphComponent):
         self._model = {"vectorizer": vectorizer, "classifier": classifier}
         logger.info("Escalation model trained on %d messages (%d to hand off).",
                     len(rows), sum(label != NONE for _, label in rows))
-        with self._storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+        self.persist()
         return self._resource
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

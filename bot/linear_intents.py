@@ -12,13 +12,10 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-import joblib
 import numpy as np
 import scipy.sparse
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT, TEXT_TOKENS
 from rasa.shared.nlu.training_data.message import Message
@@ -26,7 +23,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from bot import stored_model
 from bot.fingerprint import source_digest
+from bot.stored_model import JoblibComponent
 
 logger = logging.getLogger(__name__)
 
@@ -47,14 +46,17 @@ def _as_is(features: list[str]) -> list[str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(GraphComponent, IntentClassifier):
+class LinearIntentClassifier(JoblibComponent, IntentClassifier):
     """Sets the intent and its ranking from a logistic regression over n-grams of the
     normalised text (characters) and of the tokeniser's words."""
+
+    MODEL_FILE = MODEL_FILE
+    MISSING_MODEL = "No trained linear intent model in %s; DIET's intents stay."
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> Optional[str]:
         """Retrain when this code changes (Rasa's cache keys on config and data only)."""
-        return source_digest(__file__)
+        return source_digest(__file__, stored_model.__file__)
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -69,29 +71,6 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "defer_below": 0.5,
             "defer_to_confidence": 0.9,
         }
-
-    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-                 model: Optional[dict[str, Any]] = None) -> None:
-        self._config = config
-        self._storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "LinearIntentClassifier":
-        return cls({**cls.get_default_config(), **config}, model_storage, resource)
-
-    @classmethod
-    def load(cls, config: dict[str, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "LinearIntentClassifier":
-        model = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("No trained linear intent model in %s; DIET's intents stay.", resource.name)
-        return cls({**cls.get_default_config(), **config}, model_storage, resource, model)
 
     # ------------------------------------------------------------------ features
 
@@ -121,8 +100,7 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
             "classifier": LogisticRegression(C=float(self._config["C"]), max_iter=int(self._config["max_iter"])),
         }
         self._model["classifier"].fit(self._features(examples, fit=True), intents)
-        with self._storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / MODEL_FILE)
+        self.persist()
         return self._resource
 
     # ------------------------------------------------------------------ inference
