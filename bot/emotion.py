@@ -69,7 +69,9 @@ _URGE_UNITS = ("快", "急", "人呢", "在吗", "在不在", "回复", "回话"
 _RHETORICAL_BEFORE = ("难道", "是不是", "是不", "岂不是", "还不是")
 _RHETORICAL_END = ("吗", "么", "嘛")
 _HYPOTHETICAL = ("会不会", "会不", "是否", "能不能", "有没有", "容易", "担心", "怕", "防止",
-                 "避免", "不会", "会吗", "可能", "如果", "万一", "预防")
+                 "避免", "不会", "会吗", "可能", "如果", "万一", "预防",
+                 # 正常工作时外壳会有多烫: how hot it gets, a question about normal use
+                 "有多", "多烫", "多热", "几度")
 # Hearsay that the shopper doubts (我朋友说你们是骗子，应该不是吧): the accusation is not theirs.
 _HEARSAY = re.compile(r"(朋友|别人|有人|网上|网友|同事|家人|他们|她们|评论|评价里|听说)(都)?(说|讲|讲的|传)")
 _DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应该不是", "是真的吗", "真的吗", "是吗",
@@ -77,7 +79,8 @@ _DOUBT = ("不是吧", "不会吧", "我不信", "不太信", "不相信", "应�
           "应该不会", "不会这样", "不会这么")
 # A problem the shop already put right (上次坏了一个你们给补发了，这次好评): with praise in the
 # message, the failure cues before the marker are background, not a complaint now.
-_RESOLVED = re.compile(r"(已经|都|给我|帮我|你们|自己)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好|弄好|拧好|修好|装好|调好)了")
+_RESOLVED = re.compile(r"(已经|都|给我|帮我|你们|自己)?(解决|处理好|搞定|补发|补寄|换好|重新发|退回来|退好|弄好|拧好|修好|装好|调好)了|"
+                       r"(补发|补寄|重发|重新发|换)(的|过来的|回来的|来的)?(东西|配件|那个|那件)?(也|已经|都)?(收到|到|拿到)了")
 _HEARSAY_CATEGORIES = ("negative", "abuse", "threat")
 # Another shop (朋友打过12315投诉别的店, 别家的客服太垃圾): a cue in that clause is not about us.
 _OTHER_SHOP = re.compile(r"别的店|别的商家|别家|别人家|其他店|其它店|其他家|其他商家|另一家|另外一家|隔壁店|那家店")
@@ -87,6 +90,16 @@ _SHOP_WORDS = re.compile(r"你们|你家|您家|贵店|店家|商家|卖家|本�
                          r"包裹|售后|质量|东西|商品|宝贝")
 # News and internet hearsay (看新闻说有充电宝起火): a hazard someone else met, not a report.
 _SAFETY_HEARSAY = re.compile(r"新闻|报道|网上(说|看到|传|有人|都说)|网传|听说|据说|有人说|看到有人|网友")
+# 孩子吞了个纽扣电池？不不不 我是看新闻说的: the shopper names the hazard, then says it was news or
+# hearsay, or denies it outright: every safety cue before that (even an event) is not a report.
+_SAFETY_SOURCE = re.compile(r"(我|我只|我就|只)?是(在)?(看|听|刷|从)[^,.!?;]{0,8}(说|讲|看到|听到|报道|写)的|"
+                            r"(新闻|报道|视频|网上)(上|里)?(说|报道|看到|写)的|不不不|没有没有|不是我家|不是我们家|我家没有")
+# A complaint or threat the shopper says was a joke or said in anger and taken back (开玩笑的哈 我要是投诉
+# 你们…, 之前说要差评是气话): the cues in the marker's clause and the clauses next to it do not count.
+# 开玩笑的吧 / 开什么玩笑 / 不是开玩笑 are anger, not a joke.
+_JOKE = re.compile(r"(开玩笑的|开个玩笑|逗你们?(的|玩)|说着玩的|闹着玩的|随口一说|随便说说的|(是|说的|都是|只是)气话|"
+                   r"气头上说的|一时冲动说的)(?![吧吗呢?])")
+_JOKE_DENIED = re.compile(r"不是|没|别|不跟|谁(跟|和)")
 # A near miss (差点呛到, 险些烫伤) is a hazard that happened: these negators do not cancel safety.
 _NEAR_MISS = ("差点", "差一点", "险些", "几乎")
 # 会不会…吞了 / 容不容易…炸了: asked about before the hazard verb, even with 了 after it.
@@ -228,6 +241,9 @@ def _would_not(text: str, hit: _Hit) -> bool:
 
 def _is_hypothetical(text: str, hit: _Hit) -> bool:
     """会过敏吗 / 担心漏电: a question about a risk, not a report of one."""
+    source = _SAFETY_SOURCE.search(text, hit.end)
+    if source and _clause_bounds(text, hit.start, hit.end)[1] <= source.start():
+        return True  # 孩子吞了个电池？不不不 我是看新闻说的: news, or denied
     if hit.entry.tag in ("event", "exposure"):
         return False
     left, right = _clause_bounds(text, hit.start, hit.end)
@@ -343,12 +359,29 @@ def _story_about_another_shop(text: str, clause_start: int) -> bool:
 def _mark_resolved(text: str, hits: list[_Hit]) -> None:
     """Failure cues before a 'put right' marker count as background when the shopper praises."""
     resolved = [m.end() for m in _RESOLVED.finditer(text)]
-    if not resolved or not any(h.entry.category == "praise" and not h.negated and h.start >= resolved[-1]
+    # The thanks after it may be shaped like sarcasm (谢谢你们): put right, it is thanks.
+    if not resolved or not any(h.entry.category in ("praise", "ironic") and not h.negated and h.start >= resolved[-1]
                                for h in hits):
         return
     for hit in hits:
         if hit.end <= resolved[-1] and hit.entry.category in ("negative", "context"):
             hit.negated = True
+
+
+def _mark_joking(text: str, hits: list[_Hit], reading: Reading) -> None:
+    """开玩笑的哈 我要是投诉你们… / 之前说要差评是气话: a threat or complaint word in the clause of a
+    'joke' or 'said in anger' marker, or in the clause just before or after it, is taken back."""
+    for m in _JOKE.finditer(text):
+        left, right = _clause_bounds(text, m.start(), m.end())
+        if _JOKE_DENIED.search(text, max(left, m.start() - 4), m.start()):
+            continue  # 我不是开玩笑的
+        start = _clause_bounds(text, left - 1, left - 1)[0] if left > 0 else left
+        end = _clause_bounds(text, right + 1, right + 1)[1] if right + 1 < len(text) else right
+        for hit in hits:
+            if (not hit.negated and hit.entry.category in ("threat", "negative", "abuse")
+                    and start <= hit.start and hit.end <= end):
+                hit.negated = True
+                reading.cues.append(f"joke:{hit.entry.name}")
 
 
 def _mark_off_topic(text: str, hits: list[_Hit], lex: Lexicon, reading: Reading) -> None:
@@ -467,6 +500,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
     _mark_places(hits, reading)
     _mark_general_questions(text, hits, reading, lex)
     _mark_resolved(text, hits)
+    _mark_joking(text, hits, reading)
     _mark_off_topic(text, hits, lex, reading)
     _mark_unconcerned_exposure(text, hits)
     _mark_joking_anger(text, raw, hits)
@@ -504,7 +538,7 @@ def score_text(text: str, raw: str | None = None, signals: dict[str, Any] | None
             elif hit.dropped == "unconcerned":
                 reading.cues.append(f"exposure:{hit.entry.name}")  # 孩子吃了 with nothing wrong
             elif cat != "context" and not {f"offtopic:{hit.entry.name}", f"question:{hit.entry.name}",
-                                           f"place:{hit.entry.name}"} & set(reading.cues):
+                                           f"place:{hit.entry.name}", f"joke:{hit.entry.name}"} & set(reading.cues):
                 reading.cues.append(f"negated:{hit.entry.name}")
             continue
         if cat == "ironic":

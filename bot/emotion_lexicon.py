@@ -43,7 +43,9 @@ LINE_TAGS = ("event", "exposure")
 # 并不是很生气, 没有要投诉): auxiliaries, degree words, light verbs.
 NEGATION_FILLERS = ("给", "要", "想", "会", "是", "太", "很", "那么", "有", "打算", "就",
                     "再", "去", "在", "算", "感到", "觉得", "说", "特别", "怎么", "对",
-                    "对你们", "对您", "真的", "什么", "任何", "一点", "的")
+                    "对你们", "对您", "真的", "什么", "任何", "一点", "的",
+                    # 我没有收到假货 / 没买到过次品: the shopper says it did not happen to them.
+                    "收到", "买到", "遇到", "碰到", "拿到", "收到过", "买到过", "遇到过", "碰到过")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ class CueBook:
     joiners: re.Pattern[str] | None = None
     multi_issue_min_groups: int = 3
     multi_issue_two_in_clauses: bool = True
+    # Groups that name one problem (late, not_received): counted once for "several problems".
+    same_problem: dict[str, str] = field(default_factory=dict)
 
     def find(self, name: str, text: str) -> str | None:
         """The first match of list ``name`` in ``text``, or None."""
@@ -113,6 +115,10 @@ def load_cues(path: str | Path | None = None) -> CueBook:
     book.joiners = _compile(data.get("joiners") or [])
     book.multi_issue_min_groups = int(data.get("multi_issue_min_groups", 3))
     book.multi_issue_two_in_clauses = bool(data.get("multi_issue_two_in_clauses", True))
+    for names in data.get("same_problem") or []:
+        names = [str(n) for n in names]
+        for name in names[1:]:
+            book.same_problem[name] = names[0]
     return book
 
 
@@ -202,7 +208,10 @@ def text_signals(text: str, book: CueBook | None = None) -> TextSignals:
         # The problem vocabulary knows more ways to say "damaged" (压瘪了一块, 插上没反应).
         found.damage = next((text[s:e] for g, s, e in spans if g == "damaged"), None)
     found.request_groups = [g for g in book.request_groups(text) if g not in groups]
-    found.multi_issue = _several_problems(text, book, spans, groups, found.request_groups)
+    # 又延迟了 东西还没到: a late parcel named twice is one problem to settle.
+    merged = [(book.same_problem.get(g, g), s, e) for g, s, e in spans]
+    found.multi_issue = _several_problems(text, book, merged, list(dict.fromkeys(g for g, _, _ in merged)),
+                                          found.request_groups)
     return found
 
 
