@@ -498,6 +498,7 @@ def _asked_before(view: ConversationView) -> bool:
 # shopper will do next (那我/我去/我先/我再), and no question.
 _ACKNOWLEDGEMENT = re.compile(r"(好吧|好的|好滴|好|行吧|行|嗯+|哦+|噢+|okay|ok|明白了?|知道了|了解了?|收到)[,.!~ ]*(.*)")
 _ACTS_NEXT = re.compile(r"(那|那我|我就|我去|我先|我再|回头)")
+_RESOLVED = re.compile(r"(找到|弄好|搞定|解决|没事|好|可以)了$")
 _QUESTION = re.compile(r"[?？]|吗|呢|么|怎么|什么|啥|哪|多少|几|能不能|可不可以|是不是|有没有")
 
 
@@ -510,8 +511,11 @@ def _acknowledges(turn: Turn) -> bool:
     rest = found.group(2)
     if re.search(r"[不没别]", rest):  # 行不行啊 / 好的没用: not taking the answer
         return False
-    # 好吧 那尽量快点哈 / 哦已经退到花呗了，我去看看: what the shopper does next, in any clause.
-    return len(rest) <= 4 or any(_ACTS_NEXT.match(part) for part in re.split(r"[,.!~ ]+", rest))
+    # 好吧 那尽量快点哈 / 哦已经退到花呗了，我去看看: what the shopper does next, in any clause;
+    # 哦找到那个按钮了 好了好了: the shopper sorted it out.
+    parts = re.split(r"[,.!~ ]+", rest)
+    return (len(rest) <= 4 or any(_ACTS_NEXT.match(part) for part in parts)
+            or any(_RESOLVED.search(part) for part in parts))
 
 
 def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) -> bool:
@@ -524,6 +528,36 @@ def _fallbacks_in_a_row(view: ConversationView, settings: EscalationSettings) ->
         return False  # the usual case, decided without reading the text again
     last = view.turns[-1]
     return not (_acknowledges(last) or _praise_only(_emotion(last)) or _calm_follow_up(last))
+
+
+# 那个啥来着 / 就是那个东西嘛 / 我的那个呢: the shopper cannot say what they want; a person can ask.
+_VAGUE = re.compile(r"那个啥|啥来着|那个东西|就是那个|就那个|你懂的|那玩意|我的.{0,2}呢")
+
+
+def _offers_instead(view: ConversationView, settings: EscalationSettings) -> bool:
+    """Two different calm questions the bot could not place (包装成礼盒吗 / 能写张贺卡吗): nobody is
+    stuck yet, so the bot offers a person (utter_offer_human) and the shopper chooses. Not when the
+    second message asks the first again (shared words, 我问的是…), shows any upset cue, or comes
+    after an offer already made."""
+    if len(view.turns) < 2 or view.bot_action_before_last_turn in settings.offer_human_responses:
+        return False
+    if len(view.turns) >= 3 and _not_understood(view.turns[-3], settings):
+        return False  # a third miss in a row
+    last, before = view.turns[-1], view.turns[-2]
+    if _VAGUE.search(normalise(before.text).text) or _VAGUE.search(normalise(last.text).text):
+        return False
+    # Real questions the NLU could not place; gibberish, chit-chat (out_of_scope) and vague
+    # messages (就是那个东西嘛) stay misunderstandings: a person should take those.
+    if not {last.intent, before.intent} <= {settings.fallback_intent, "faq"}:
+        return False
+    text = normalise(last.text).text
+    if not _QUESTION.search(text) or len(re.findall(r"[\u4e00-\u9fff]", text)) < 5:
+        return False
+    if _emotion(last).get("cues") or _emotion(before).get("label") not in (None, "calm"):
+        return False
+    if _RESTATES.search(text):
+        return False
+    return not _word_pairs(last.text) & _word_pairs(before.text)
 
 
 def _calm_follow_up(turn: Turn) -> bool:
@@ -569,7 +603,7 @@ def _intent_withdrawn(reason: str, emotion: Mapping[str, Any], cues: TextSignals
                     and str(c) not in _COMPLAINT_WORD_CUES for c in emotion.get("cues") or [])
         # A complaint word the scorer discounted (不是投诉; 差评会被删吗 asked about; 追剧气死了 about
         # something else) with nothing else upset: the intent read the word, not a complaint.
-        discounted = ("negated:", "question:", "offtopic:")
+        discounted = ("negated:", "question:", "offtopic:", "joke:")
         # 这款相机的曝光补偿在哪调 read as complain: a question with no complaint word, no
         # emotion and no problem in it is a question.
         plain_question = (not emotion.get("cues") and not cues.problem_groups
@@ -671,7 +705,7 @@ def user_turn_reasons(view: ConversationView, settings: EscalationSettings) -> l
         found.append(("bot_not_helping", cues.bot_not_helping))
     elif cues.corrects_bot and len(view.turns) >= 2:
         found.append(("bot_not_helping", f"corrects={cues.corrects_bot}"))
-    if _fallbacks_in_a_row(view, settings):
+    if _fallbacks_in_a_row(view, settings) and not _offers_instead(view, settings):
         found.append(("repeated_misunderstanding", f"{settings.fallbacks_in_a_row}x {settings.fallback_intent}"))
     if turn.intent == "affirm" and view.bot_action_before_last_turn in settings.offer_human_responses:
         found.append(("repeated_misunderstanding", "accepted offer of a human"))
@@ -835,6 +869,11 @@ if Policy is not None:
             None): a withdrawn handoff intent gets its answer; a second misunderstanding that this
             policy does not count (a calm 那XL呢) gets another request to rephrase."""
             turn = view.last
+            offer = next(iter(self.settings.offer_human_responses), None)
+            if (turn is not None and turn.intent in (self.settings.fallback_intent, "faq") and offer
+                    and offer in domain.action_names_or_texts
+                    and _fallbacks_in_a_row(view, self.settings) and _offers_instead(view, self.settings)):
+                return offer, "calm, another question"
             rephrase = self.settings.rephrase_action
             if (turn is not None and turn.intent == self.settings.fallback_intent
                     and self.settings.fallbacks_in_a_row > 0 and _calm_follow_up(turn)
