@@ -34,7 +34,7 @@ _STUCK = re.compile(r"卡在|卡住|不动|没更新|不更新|没动静|停在|
 _WAITED = re.compile(r"(\d+|[一二三四五六七八九十两几半多好]+)个?(天|日|周|星期|礼拜|月)|很久|好久|这么久|老半天")
 _GONE = re.compile(r"丢|不见|找不到|没收到|签收|弄没|被人拿")
 # 是我看错了 / 搞错了: the shopper withdraws what they reported.
-_MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了|误会了")
+_MISREAD = re.compile(r"(我)?(看错|搞错|弄错|记错)了(?![吗嘛么?]|没有)|误会了(?![吗嘛么?])")
 # 帮朋友问下 他在别的店买的…: someone else's case at another shop, with nothing of ours named.
 _OTHER_SHOP = re.compile(r"别的店|别的商家|别家|别人家|其他店|其它店|其他家|其他商家|另一家|另外一家|隔壁店|那家店")
 _ON_BEHALF = re.compile(r"(帮|替|给)(我)?(朋友|同事|家人|别人|闺蜜|同学|室友|亲戚|邻居|我妈|我爸|老妈|老爸)(问|咨询)")

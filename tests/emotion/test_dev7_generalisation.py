@@ -268,3 +268,52 @@ def test_faults_listed_without_joiners_are_several_problems(text):
 
 def test_one_fault_is_one_problem():
     assert not text_signals("扣子掉了一个 能寄一个给我吗").multi_issue
+
+
+# ------------------------------------------------------------ no help, the fix already tried
+
+@pytest.mark.parametrize("text", [
+    "你这些回复对我一点帮助都没有",
+    "你的答复对我毫无帮助",
+    "链接点开看了跟没看一样",
+    "你给的方法我全试过了 还是不管用",
+])
+def test_an_answer_that_did_not_help_is_not_helping(text):
+    assert text_signals(text).bot_not_helping
+
+
+@pytest.mark.parametrize("text", ["你的回答对我很有帮助 谢谢", "你说的步骤我试过了 可以了 谢谢"])
+def test_help_that_did_help_is_no_complaint(text):
+    assert not text_signals(text).bot_not_helping
+
+
+# ------------------------------------------------------------ charged twice, the shopper unsure
+
+@pytest.mark.parametrize("text", [
+    "会员费扣了两次 是我看错了吗",
+    "支付宝里有两笔一模一样的 都是今天 金额也一样 可我就下了一单",
+])
+def test_a_double_charge_asked_about_with_doubt_is_still_one(text):
+    assert text_signals(text).double_charge
+
+
+def test_a_double_charge_the_shopper_withdraws_is_none():
+    assert not text_signals("扣了两次 哦我看错了 是两个订单").double_charge
+
+
+# ------------------------------------------------------------ reproach, an audience and a warning
+
+@pytest.mark.parametrize("text", [
+    "跑了两趟快递点 连句道歉都没有 这像话吗",
+    "发个坏的过来 你们咋有脸说是全新的",
+])
+def test_rhetorical_reproach_is_anger(text):
+    assert score_message(text).score >= HANDOFF
+
+
+def test_a_warning_with_an_audience_is_a_threat():
+    assert score_message("我有十几万粉丝 你们最好想清楚再回复").threat
+
+
+def test_a_warning_without_a_lever_is_no_threat():
+    assert not score_message("你们想清楚再回复我").threat
