@@ -317,3 +317,35 @@ def test_a_warning_with_an_audience_is_a_threat():
 
 def test_a_warning_without_a_lever_is_no_threat():
     assert not score_message("你们想清楚再回复我").threat
+
+
+# ------------------------------------------------------------ third pass: people of the shop, still lost
+
+def test_talking_to_the_shop_s_people_directly_is_a_request_for_a_person():
+    text = "能不能让我跟你们公司的负责人直接对接一下"
+    assert text_signals(text).human_request
+
+
+def test_asking_about_the_shop_s_people_is_no_request():
+    assert not text_signals("你们店里的人都是几点下班").human_request
+
+
+@pytest.mark.parametrize("text", ["看完你的回复我还是不知道怎么操作", "说了半天 我现在还是不知道该怎么办"])
+def test_still_not_knowing_what_to_do_is_not_helping(text):
+    assert text_signals(text).bot_not_helping
+
+
+def test_not_knowing_before_asking_is_no_complaint():
+    assert not text_signals("第一次买 不知道怎么办理退货").bot_not_helping
+
+
+def test_being_made_to_accept_is_anger():
+    assert score_message("客服这种说法实在令人难以接受").score >= HANDOFF
+
+
+@pytest.mark.parametrize("text", [
+    "退款没到账 补发的也没发 留言也没人理",
+    "杯子磕坏了 容量跟页面上写的不一样 快递员还丢在楼下",
+])
+def test_three_problems_of_different_kinds_are_several(text):
+    assert text_signals(text).multi_issue
