@@ -13,13 +13,11 @@ import pytest
 from bot.escalation_eval import load_escalation_set
 from bot.escalation_replay import Product, replay, write_report
 
-# Issue 5's targets are recall >= 0.95 and false handoffs <= 0.05. Measured on
-# 2026-11-23 (second session, after tuning on data/dev/escalation_dev.yml only):
-# recall 0.904 (151/167), false handoffs 0.051 (7/136), queue order by level 0.972.
-# Session 4 (second dev set): 0.922 (154/167), 0.051 (7/136), 0.98.
-# The targets are NOT met (issue 5 stays open); these floors guard against regressions.
-RECALL_FLOOR = 0.88
-FALSE_HANDOFF_CEILING = 0.07
+# Issue 5's targets: recall >= 0.95, false handoffs <= 0.05, queue order >= 0.90. History:
+# session 2 0.904 / 0.051, session 4 0.922 / 0.051, session 7 0.952 / 0.051, session 8 (learned
+# signal, dev sets 6-7, offers instead of handoffs) 0.976 (163/167) / 0.037 (5/136) / 0.976.
+RECALL_FLOOR = 0.95
+FALSE_HANDOFF_CEILING = 0.05
 
 pytestmark = pytest.mark.slow
 
