@@ -14,7 +14,7 @@ import pytest
 
 from bot.emotion import score_message
 from bot.escalation import EscalationSettings
-from bot.escalation_cues import text_signals
+from bot.escalation_cues import cached_cues, text_signals
 
 from .test_dev_categories import reason_for, user
 
@@ -349,3 +349,23 @@ def test_being_made_to_accept_is_anger():
 ])
 def test_three_problems_of_different_kinds_are_several(text):
     assert text_signals(text).multi_issue
+
+
+# Review of the dev7 round: cuts to packaging are not wounds; "a little help" is not "no help".
+@pytest.mark.parametrize("text, safety", [
+    ("外箱被划了一道口子 里面东西没事", False),
+    ("快递盒子划了个大口子 东西倒是好的", False),
+    ("孩子被划了一道口子", True),
+    ("拆箱的时候手被划了一道口子", True),
+])
+def test_a_cut_needs_a_body_not_a_box(text, safety):
+    assert score_message(text).safety is safety
+
+
+@pytest.mark.parametrize("text, fires", [
+    ("你的回答对我有一点帮助 谢谢", False),
+    ("这个回答对我一点帮助都没有", True),
+    ("毫无帮助", True),
+])
+def test_a_little_help_is_not_no_help(text, fires):
+    assert bool(text_signals(text, cached_cues()).bot_not_helping) is fires
