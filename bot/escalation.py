@@ -544,13 +544,13 @@ def _offers_instead(view: ConversationView, settings: EscalationSettings) -> boo
     if len(view.turns) >= 3 and _not_understood(view.turns[-3], settings):
         return False  # a third miss in a row
     last, before = view.turns[-1], view.turns[-2]
-    if _VAGUE.search(normalise(before.text).text) or _VAGUE.search(normalise(last.text).text):
+    text = normalise(last.text).text
+    if _VAGUE.search(normalise(before.text).text) or _VAGUE.search(text):
         return False
     # Real questions the NLU could not place; gibberish, chit-chat (out_of_scope) and vague
     # messages (就是那个东西嘛) stay misunderstandings: a person should take those.
     if not {last.intent, before.intent} <= {settings.fallback_intent, "faq"}:
         return False
-    text = normalise(last.text).text
     if not _QUESTION.search(text) or len(re.findall(r"[\u4e00-\u9fff]", text)) < 5:
         return False
     if _emotion(last).get("cues") or _emotion(before).get("label") not in (None, "calm"):
@@ -866,8 +866,9 @@ if Policy is not None:
 
         def _answer_instead(self, view: ConversationView, domain: Domain) -> Optional[tuple[str, str]]:
             """(action, why) when the rules would hand off what no reason backed (decide returned
-            None): a withdrawn handoff intent gets its answer; a second misunderstanding that this
-            policy does not count (a calm 那XL呢) gets another request to rephrase."""
+            None): two different calm questions the bot missed get the offer of a person; a calm
+            那XL呢 after a miss gets another request to rephrase; a withdrawn handoff intent gets
+            its answer."""
             turn = view.last
             offer = next(iter(self.settings.offer_human_responses), None)
             if (turn is not None and turn.intent in (self.settings.fallback_intent, "faq") and offer
